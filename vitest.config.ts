@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // kube-apiserver + etcd started once per run; e2e adds a real LXD host, real dockerd and a real Swarm.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {
