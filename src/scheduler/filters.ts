@@ -1,0 +1,71 @@
+import { formatBytes } from '../api/quantity.js';
+import { selectorMatches } from './selector.js';
+import type { HostCandidate, PlacementRequest } from './types.js';
+
+/**
+ * Filters, in the spirit of Nova's scheduler: each looks at one host for one node and either passes it or
+ * says why not. The order is the order reasons are reported in.
+ */
+export type FilterVerdict = { readonly pass: true } | { readonly pass: false; readonly reason: string; readonly message: string };
+
+export interface HostFilter {
+  readonly name: string;
+  check(host: HostCandidate, request: PlacementRequest): FilterVerdict;
+}
+
+const PASS: FilterVerdict = { pass: true };
+const fail = (reason: string, message: string): FilterVerdict => ({ pass: false, reason, message });
+
+export const aggregateMatchesSelector: HostFilter = {
+  name: 'AggregateSelector',
+  check: (host, req) =>
+    selectorMatches(req.aggregateSelector, host.metadata) ? PASS : fail('AggregateNotSelected', `aggregate ${host.aggregate} does not match the bay's aggregateSelector`),
+};
+
+export const namespaceAllowed: HostFilter = {
+  name: 'AllowedNamespaces',
+  check: (host, req) =>
+    selectorMatches(host.allowedNamespaces, req.namespaceLabels) ? PASS : fail('NamespaceNotAllowed', `aggregate ${host.aggregate} does not allow namespace ${req.namespace}`),
+};
+
+export const hostReady: HostFilter = {
+  name: 'HostReady',
+  check: (host) => (host.ready ? PASS : fail('HostNotReady', `host is not ready${host.notReadyReason ? ` (${host.notReadyReason})` : ''}`)),
+};
+
+export const hostNotCordoned: HostFilter = {
+  name: 'HostNotCordoned',
+  check: (host) => (host.cordoned ? fail('HostCordoned', 'host is cordoned: it keeps its nodes but takes no new ones') : PASS),
+};
+
+export const cpuFits: HostFilter = {
+  name: 'CpuFits',
+  check(host, req) {
+    const limit = host.capacity.cpu * host.overcommit.cpu;
+    const free = limit - host.allocated.cpu;
+    return req.flavor.cpu <= free ? PASS : fail('InsufficientCpu', `needs ${req.flavor.cpu} CPUs, ${Math.max(0, free)} of ${limit} (with overcommit ${host.overcommit.cpu}) are free`);
+  },
+};
+
+export const memoryFits: HostFilter = {
+  name: 'MemoryFits',
+  check(host, req) {
+    const limit = host.capacity.memoryBytes * host.overcommit.memory;
+    const free = limit - host.allocated.memoryBytes;
+    return req.flavor.memoryBytes <= free
+      ? PASS
+      : fail('InsufficientMemory', `needs ${formatBytes(req.flavor.memoryBytes)} memory, ${formatBytes(Math.max(0, Math.floor(free)))} of ${formatBytes(Math.floor(limit))} are free`);
+  },
+};
+
+/** Disk is never overcommitted; a host that does not report its pool is not judged on disk. */
+export const diskFits: HostFilter = {
+  name: 'DiskFits',
+  check(host, req) {
+    if (host.capacity.diskBytes === undefined) return PASS;
+    const free = host.capacity.diskBytes - (host.allocated.diskBytes ?? 0);
+    return req.flavor.diskBytes <= free ? PASS : fail('InsufficientDisk', `needs ${formatBytes(req.flavor.diskBytes)} disk, ${formatBytes(Math.max(0, free))} are free`);
+  },
+};
+
+export const defaultFilters: readonly HostFilter[] = [aggregateMatchesSelector, namespaceAllowed, hostReady, hostNotCordoned, cpuFits, memoryFits, diskFits];

@@ -1,0 +1,94 @@
+import { defaultFilters, type HostFilter } from './filters.js';
+import {
+  hostKey,
+  type BayFootprint,
+  type HostCandidate,
+  type NodeToPlace,
+  type Placement,
+  type PlacementRequest,
+  type Rejection,
+  type ScheduleResult,
+  type Unschedulable,
+} from './types.js';
+import { defaultWeighers, type HostWeigher } from './weighers.js';
+
+export interface SchedulerOptions {
+  readonly filters?: readonly HostFilter[];
+  readonly weighers?: readonly HostWeigher[];
+}
+
+/**
+ * Places nodes one after another, each choice reserving its flavor on the chosen host and joining the
+ * bay's footprint, so that the next node sees it. Deterministic: equal scores go to the host whose
+ * aggregate/host name sorts first. Nodes that fit nowhere are returned with every host's reason.
+ */
+export function scheduleNodes(
+  nodes: readonly NodeToPlace[],
+  request: PlacementRequest,
+  hosts: readonly HostCandidate[],
+  footprint: BayFootprint,
+  options: SchedulerOptions = {},
+): ScheduleResult {
+  const filters = options.filters ?? defaultFilters;
+  const weighers = options.weighers ?? defaultWeighers;
+  let candidates = [...hosts].sort((a, b) => hostKey(a.aggregate, a.host).localeCompare(hostKey(b.aggregate, b.host)));
+  const nodesByHost = new Map(footprint.nodesByHost);
+  const managersByHost = new Map(footprint.managersByHost);
+  const placements: Placement[] = [];
+  const unschedulable: Unschedulable[] = [];
+
+  // Managers first: they need distinct hosts most, and a swarm is useless without them.
+  const ordered = [...nodes].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'manager' ? -1 : 1));
+  for (const node of ordered) {
+    const rejections: Rejection[] = [];
+    const fitting = candidates.filter((host) => {
+      const rejection = firstRejection(host, request, filters);
+      if (rejection) rejections.push(rejection);
+      return !rejection;
+    });
+    if (fitting.length === 0) {
+      unschedulable.push({ index: node.index, role: node.role, rejections });
+      continue;
+    }
+    const ctx = { request, role: node.role, footprint: { nodesByHost, managersByHost } };
+    const best = fitting.reduce((a, b) => (score(b, ctx, weighers) > score(a, ctx, weighers) ? b : a));
+    const key = hostKey(best.aggregate, best.host);
+    placements.push({ index: node.index, role: node.role, aggregate: best.aggregate, host: best.host });
+    nodesByHost.set(key, (nodesByHost.get(key) ?? 0) + 1);
+    if (node.role === 'manager') managersByHost.set(key, (managersByHost.get(key) ?? 0) + 1);
+    candidates = candidates.map((h) => (h === best ? reserve(h, request) : h));
+  }
+  return { placements: placements.sort((a, b) => a.index - b.index), unschedulable: unschedulable.sort((a, b) => a.index - b.index) };
+}
+
+function firstRejection(host: HostCandidate, request: PlacementRequest, filters: readonly HostFilter[]): Rejection | undefined {
+  for (const filter of filters) {
+    const verdict = filter.check(host, request);
+    if (!verdict.pass) return { aggregate: host.aggregate, host: host.host, reason: verdict.reason, message: verdict.message };
+  }
+  return undefined;
+}
+
+function score(host: HostCandidate, ctx: { request: PlacementRequest; role: NodeToPlace['role']; footprint: BayFootprint }, weighers: readonly HostWeigher[]): number {
+  return weighers.reduce((sum, w) => sum + w.weight * w.weigh(host, ctx), 0);
+}
+
+function reserve(host: HostCandidate, request: PlacementRequest): HostCandidate {
+  return {
+    ...host,
+    allocated: {
+      cpu: host.allocated.cpu + request.flavor.cpu,
+      memoryBytes: host.allocated.memoryBytes + request.flavor.memoryBytes,
+      ...(host.allocated.diskBytes !== undefined || host.capacity.diskBytes !== undefined
+        ? { diskBytes: (host.allocated.diskBytes ?? 0) + request.flavor.diskBytes }
+        : {}),
+    },
+  };
+}
+
+/** One line per host for a condition message: "metal/h1: InsufficientMemory (needs 4Gi ...)". */
+export function describeUnschedulable(u: Unschedulable): string {
+  if (u.rejections.length === 0) return `no host can take node ${u.index} (${u.role}): no aggregate offers any host`;
+  const reasons = u.rejections.map((r) => `${r.aggregate}/${r.host}: ${r.reason} (${r.message})`).join('; ');
+  return `no host can take node ${u.index} (${u.role}): ${reasons}`;
+}

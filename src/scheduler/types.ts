@@ -1,0 +1,75 @@
+import type { LabelSelector } from '../api/types.generated.js';
+
+export type NodeRole = 'manager' | 'worker';
+
+export interface Resources {
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  /** Unknown when the host does not report its storage pool. */
+  readonly diskBytes?: number;
+}
+
+/** A host as the scheduler sees it: what its aggregate promises and what its last probe found. */
+export interface HostCandidate {
+  readonly aggregate: string;
+  readonly host: string;
+  /** The aggregate's spec.metadata, matched against the bay's aggregateSelector. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly allowedNamespaces?: LabelSelector;
+  readonly ready: boolean;
+  /** Why the host is not ready, from its aggregate's status (Unreachable, ImageMissing, ...). */
+  readonly notReadyReason?: string;
+  readonly cordoned: boolean;
+  readonly capacity: Resources;
+  /** Flavor sizes already reserved on the host by marina's nodes (of every bay). */
+  readonly allocated: Resources;
+  readonly overcommit: { readonly cpu: number; readonly memory: number };
+}
+
+export interface PlacementRequest {
+  readonly namespace: string;
+  readonly namespaceLabels: Readonly<Record<string, string>>;
+  readonly aggregateSelector?: LabelSelector;
+  readonly flavor: Resources & { readonly diskBytes: number };
+}
+
+/** One node to place: its index in the bay and its swarm role. */
+export interface NodeToPlace {
+  readonly index: number;
+  readonly role: NodeRole;
+}
+
+/** Where the bay's existing nodes run, so new ones spread and managers avoid each other. */
+export interface BayFootprint {
+  readonly nodesByHost: ReadonlyMap<string, number>;
+  readonly managersByHost: ReadonlyMap<string, number>;
+}
+
+export interface Placement {
+  readonly index: number;
+  readonly role: NodeRole;
+  readonly aggregate: string;
+  readonly host: string;
+}
+
+/** Why one host cannot take a node: a CamelCase reason and a sentence for people. */
+export interface Rejection {
+  readonly aggregate: string;
+  readonly host: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface Unschedulable {
+  readonly index: number;
+  readonly role: NodeRole;
+  readonly rejections: readonly Rejection[];
+}
+
+export interface ScheduleResult {
+  readonly placements: readonly Placement[];
+  /** Nodes no host could take, with every host's reason; empty when all were placed. */
+  readonly unschedulable: readonly Unschedulable[];
+}
+
+export const hostKey = (aggregate: string, host: string): string => `${aggregate}/${host}`;

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { parseBytes } from '../../../src/api/quantity.js';
+import {
+  describeUnschedulable,
+  scheduleNodes,
+  selectorMatches,
+  type BayFootprint,
+  type HostCandidate,
+  type NodeToPlace,
+  type PlacementRequest,
+} from '../../../src/scheduler/index.js';
+
+const GiB = 2 ** 30;
+
+function host(name: string, over: Partial<HostCandidate> = {}): HostCandidate {
+  return {
+    aggregate: 'metal',
+    host: name,
+    metadata: { flavor: 'container', zone: 'dfw1' },
+    ready: true,
+    cordoned: false,
+    capacity: { cpu: 8, memoryBytes: 32 * GiB },
+    allocated: { cpu: 0, memoryBytes: 0 },
+    overcommit: { cpu: 4, memory: 1 },
+    ...over,
+  };
+}
+
+const request: PlacementRequest = {
+  namespace: 'team-a',
+  namespaceLabels: { tenant: 'true' },
+  flavor: { cpu: 2, memoryBytes: 4 * GiB, diskBytes: 20 * GiB },
+};
+
+const empty: BayFootprint = { nodesByHost: new Map(), managersByHost: new Map() };
+const workers = (...indexes: number[]): NodeToPlace[] => indexes.map((index) => ({ index, role: 'worker' as const }));
+
+describe('the scheduler', () => {
+  describe('filters say why a host cannot take a node', () => {
+    const cases: { name: string; host: HostCandidate; req?: Partial<PlacementRequest>; reason: string }[] = [
+      { name: 'an aggregate whose metadata the selector does not match', host: host('h1', { metadata: { flavor: 'vm' } }), req: { aggregateSelector: { matchLabels: { flavor: 'container' } } }, reason: 'AggregateNotSelected' },
+      { name: 'an aggregate that does not allow the namespace', host: host('h1', { allowedNamespaces: { matchLabels: { tenant: 'true' } } }), req: { namespaceLabels: {} }, reason: 'NamespaceNotAllowed' },
+      { name: 'a host that is not ready', host: host('h1', { ready: false, notReadyReason: 'Unreachable' }), reason: 'HostNotReady' },
+      { name: 'a cordoned host', host: host('h1', { cordoned: true }), reason: 'HostCordoned' },
+      { name: 'a host without CPU left even with overcommit', host: host('h1', { capacity: { cpu: 1, memoryBytes: 32 * GiB }, overcommit: { cpu: 1, memory: 1 } }), reason: 'InsufficientCpu' },
+      { name: 'a host without memory left', host: host('h1', { allocated: { cpu: 0, memoryBytes: 30 * GiB } }), reason: 'InsufficientMemory' },
+      { name: 'a host whose pool lacks disk', host: host('h1', { capacity: { cpu: 8, memoryBytes: 32 * GiB, diskBytes: 10 * GiB } }), reason: 'InsufficientDisk' },
+    ];
+    it.each(cases)('rejects $name ($reason)', ({ host: h, req, reason }) => {
+      const result = scheduleNodes(workers(0), { ...request, ...req }, [h], empty);
+      expect(result.placements).toEqual([]);
+      expect(result.unschedulable).toHaveLength(1);
+      expect(result.unschedulable[0]!.rejections.map((r) => r.reason)).toEqual([reason]);
+    });
+
+    it('lets CPU overcommit admit more vCPUs than the host has', () => {
+      const small = host('h1', { capacity: { cpu: 2, memoryBytes: 64 * GiB }, overcommit: { cpu: 4, memory: 1 } });
+      expect(scheduleNodes(workers(0, 1, 2, 3), request, [small], empty).placements).toHaveLength(4);
+      expect(scheduleNodes(workers(0, 1, 2, 3, 4), request, [small], empty).unschedulable.map((u) => u.index)).toEqual([4]);
+    });
+
+    it('never overcommits memory beyond the aggregate’s ratio', () => {
+      const h = host('h1', { capacity: { cpu: 64, memoryBytes: 8 * GiB } });
+      expect(scheduleNodes(workers(0, 1, 2), request, [h], empty).unschedulable.map((u) => u.index)).toEqual([2]);
+    });
+  });
+
+  describe('weighers', () => {
+    it('puts managers on distinct hosts where possible', () => {
+      const managers: NodeToPlace[] = [0, 1, 2].map((index) => ({ index, role: 'manager' }));
+      const result = scheduleNodes(managers, request, [host('h1'), host('h2'), host('h3')], empty);
+      expect(new Set(result.placements.map((p) => p.host)).size).toBe(3);
+    });
+
+    it('still places managers when there are fewer hosts than managers', () => {
+      const managers: NodeToPlace[] = [0, 1, 2].map((index) => ({ index, role: 'manager' }));
+      expect(scheduleNodes(managers, request, [host('h1'), host('h2')], empty).placements).toHaveLength(3);
+    });
+
+    it('spreads a bay’s nodes over the hosts, counting the nodes it already has', () => {
+      const footprint: BayFootprint = { nodesByHost: new Map([['metal/h1', 2]]), managersByHost: new Map([['metal/h1', 1]]) };
+      const result = scheduleNodes(workers(2, 3), request, [host('h1'), host('h2'), host('h3')], footprint);
+      expect(result.placements.map((p) => p.host).sort()).toEqual(['h2', 'h3']);
+    });
+
+    it('prefers the least allocated host among equals', () => {
+      const busy = host('h1', { allocated: { cpu: 20, memoryBytes: 20 * GiB } });
+      expect(scheduleNodes(workers(0), request, [busy, host('h2')], empty).placements[0]!.host).toBe('h2');
+    });
+  });
+
+  it('is deterministic: equal hosts are chosen in name order, whatever the input order', () => {
+    const a = scheduleNodes(workers(0), request, [host('h3'), host('h1'), host('h2')], empty);
+    const b = scheduleNodes(workers(0), request, [host('h2'), host('h3'), host('h1')], empty);
+    expect(a).toEqual(b);
+    expect(a.placements[0]!.host).toBe('h1');
+  });
+
+  it('reserves each placed node so that the next one sees the host fuller', () => {
+    const tight = host('h1', { capacity: { cpu: 64, memoryBytes: 8 * GiB } });
+    const result = scheduleNodes(workers(0, 1), request, [tight, host('h2', { capacity: { cpu: 64, memoryBytes: 4 * GiB } })], empty);
+    expect(result.placements.map((p) => p.host).sort()).toEqual(['h1', 'h2']);
+  });
+
+  it('reports every host’s reason when a node fits nowhere, so the bay can say so', () => {
+    const result = scheduleNodes(workers(0), request, [host('h1', { cordoned: true }), host('h2', { ready: false, notReadyReason: 'ImageMissing' })], empty);
+    const message = describeUnschedulable(result.unschedulable[0]!);
+    expect(message).toContain('metal/h1: HostCordoned');
+    expect(message).toContain('metal/h2: HostNotReady (host is not ready (ImageMissing))');
+  });
+
+  it('says so when no aggregate offers any host at all', () => {
+    const result = scheduleNodes(workers(0), request, [], empty);
+    expect(describeUnschedulable(result.unschedulable[0]!)).toContain('no aggregate offers any host');
+  });
+});
+
+describe('label selectors', () => {
+  const labels = { zone: 'dfw1', flavor: 'container' };
+  it.each([
+    [undefined, true],
+    [{}, true],
+    [{ matchLabels: { zone: 'dfw1' } }, true],
+    [{ matchLabels: { zone: 'ord1' } }, false],
+    [{ matchExpressions: [{ key: 'zone', operator: 'In' as const, values: ['ord1', 'dfw1'] }] }, true],
+    [{ matchExpressions: [{ key: 'zone', operator: 'NotIn' as const, values: ['dfw1'] }] }, false],
+    [{ matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' as const }] }, true],
+    [{ matchExpressions: [{ key: 'gpu', operator: 'Exists' as const }] }, false],
+  ])('%j matches %j → %s', (selector, expected) => {
+    expect(selectorMatches(selector, labels)).toBe(expected);
+  });
+});
+
+describe('quantities', () => {
+  it.each([
+    ['4Gi', 4 * GiB],
+    ['512Mi', 512 * 2 ** 20],
+    ['8G', 8e9],
+    ['1048576', 1048576],
+  ])('%s is %d bytes', (q, bytes) => expect(parseBytes(q)).toBe(bytes));
+  it('refuses what is not a quantity', () => expect(() => parseBytes('lots')).toThrow(/not a quantity/));
+});
