@@ -91,6 +91,8 @@ export function run(command: string, args: readonly string[], opts: { input?: st
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
+    // A command that exits before reading its input makes the write fail with EPIPE; that is not an error.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
