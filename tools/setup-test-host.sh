@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Prepares this machine for marina's tests, idempotently: the Kubernetes test binaries (kube-apiserver,
-# etcd, kubectl). Caches live under ${MARINA_CACHE:-~/.cache/marina}.
+# Prepares this machine for marina's tests, idempotently, with caches under ${MARINA_CACHE:-~/.cache/marina}:
+#   1. the Kubernetes test binaries (kube-apiserver, etcd, kubectl), built once with Go;
+#   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
+#   3. the node image, built once with debootstrap and imported under its alias (`marina image build`,
+#      so run `npm ci && npm run build` first).
+# The test suites run steps 1 and 2 themselves when needed; running this first keeps their timings honest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-
-need_packages=()
-for pkg in git ca-certificates; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need_packages+=("$pkg")
-done
-if [ "${#need_packages[@]}" -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}"
-fi
+repo="$(dirname "$here")"
 
 command -v go >/dev/null || { echo "setup-test-host: Go is needed to build the Kubernetes test binaries (or set KUBEBUILDER_ASSETS)" >&2; exit 1; }
-bash "$here/k8s-binaries.sh" >/dev/null
+echo "setup-test-host: Kubernetes test binaries in $(bash "$here/k8s-binaries.sh")" >&2
+
+lxd_env="$(bash "$here/setup-lxd-host.sh")"
+socket="$(sed -n 's/^MARINA_LXD_SOCKET=//p' <<<"$lxd_env")"
+echo "setup-test-host: LXD host ready at ${socket}" >&2
+
+if [ -f "$repo/dist/cli/main.js" ]; then
+  node "$repo/dist/cli/main.js" image build --endpoint "$socket"
+else
+  echo "setup-test-host: dist/ not built; the e2e tests will build the node image themselves" >&2
+fi

@@ -1,0 +1,61 @@
+import { ownershipFromConfig } from '../ownership.js';
+import type { Allocation, HostCapacity } from '../types.js';
+import type { LxdInstance, LxdResources, LxdStoragePoolResources } from './api-types.js';
+import type { CallContext, LxdClient } from './client.js';
+import { isNotFound } from './envelope.js';
+import { parseBytes, parseCpuLimit } from './units.js';
+
+
+/**
+ * The host's hardware (`GET /1.0/resources`), the size of the node pool, and what every instance on
+ * the host — marina's or not — is entitled to by its limits. Limits, not usage: a scheduler places by
+ * promises, and an idle node may get busy. Stopped instances count too; they come back at boot.
+ */
+export async function hostCapacity(client: LxdClient, storagePool: string): Promise<HostCapacity> {
+  const call: CallContext = { operation: 'capacity' };
+  const [resources, instances, pool] = await Promise.all([
+    client.get<LxdResources>('/1.0/resources', call),
+    client.get<LxdInstance[]>('/1.0/instances?recursion=1', call),
+    poolResources(client, storagePool, call),
+  ]);
+  return {
+    host: client.host,
+    total: { cpu: resources.cpu.total, memoryBytes: resources.memory.total, diskBytes: pool?.space.total },
+    allocated: sumAllocations(instances, resources.memory.total),
+    reservedByMarina: sumAllocations(
+      instances.filter((instance) => ownershipFromConfig(instance.config) !== undefined),
+      resources.memory.total,
+    ),
+  };
+}
+
+async function poolResources(
+  client: LxdClient,
+  pool: string,
+  call: CallContext,
+): Promise<LxdStoragePoolResources | undefined> {
+  try {
+    return await client.get<LxdStoragePoolResources>(`/1.0/storage-pools/${encodeURIComponent(pool)}/resources`, call);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export function sumAllocations(
+  instances: readonly LxdInstance[],
+  hostMemoryBytes: number,
+): Allocation & { unlimitedInstances: number } {
+  const allocation = { cpu: 0, memoryBytes: 0, diskBytes: 0, instances: instances.length, unlimitedInstances: 0 };
+  for (const instance of instances) {
+    const config = instance.expanded_config ?? instance.config;
+    const devices = instance.expanded_devices ?? instance.devices;
+    const cpu = parseCpuLimit(config['limits.cpu']);
+    const memory = parseBytes(config['limits.memory'], hostMemoryBytes);
+    if (cpu === undefined || memory === undefined) allocation.unlimitedInstances += 1;
+    allocation.cpu += cpu ?? 0;
+    allocation.memoryBytes += memory ?? 0;
+    allocation.diskBytes += parseBytes(devices.root?.size) ?? 0;
+  }
+  return allocation;
+}

@@ -1,0 +1,149 @@
+import type { HostErrorContext } from '../errors.js';
+import { HostApiError, HostAuthError } from '../errors.js';
+import type { LxdOperation, LxdServer } from './api-types.js';
+import { envelopeError, expectAsync, expectSync, isErrorEnvelope, parseEnvelope } from './envelope.js';
+import { waitForOperation } from './operations.js';
+import type { HttpMethod, RawResponse, RequestBody, Transport } from './transport.js';
+
+/** What the caller was doing; the client adds the host. */
+export type CallContext = Omit<HostErrorContext, 'host'>;
+
+export interface CallOptions {
+  /** Sent as JSON. */
+  readonly json?: unknown;
+  /** Sent as is (file pushes, image uploads). */
+  readonly body?: RequestBody;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Deadline of this one HTTP exchange (the client's default otherwise). */
+  readonly timeoutMs?: number;
+}
+
+export interface OperationOptions extends CallOptions {
+  /** Deadline for the operation to finish, on top of submitting it. */
+  readonly operationTimeoutMs: number;
+}
+
+export type ServerKind = 'lxd' | 'incus';
+
+export interface ServerInfo {
+  readonly kind: ServerKind;
+  readonly version: string;
+  readonly trusted: boolean;
+  readonly apiExtensions: readonly string[];
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A typed LXD/Incus REST client over one transport (unix socket or pinned mutual TLS). It turns
+ * envelopes into results or HostErrors, waits for asynchronous operations, and knows which of the
+ * two daemons it talks to (detected from `GET /1.0` environment.server) for the few places where they
+ * differ, such as the `X-LXD-*` / `X-Incus-*` file headers.
+ */
+export class LxdClient {
+  private serverInfo: Promise<ServerInfo> | undefined;
+
+  constructor(
+    readonly transport: Transport,
+    /** The host's name, for errors. */
+    readonly host: string,
+    readonly defaultTimeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
+  ) {}
+
+  context(call: CallContext): HostErrorContext {
+    return { host: this.host, ...call };
+  }
+
+  /** A call answered synchronously; returns the envelope's metadata. */
+  async call<T>(method: HttpMethod, path: string, call: CallContext, options: CallOptions = {}): Promise<T> {
+    const context = this.context(call);
+    const response = await this.send(method, path, context, options);
+    return expectSync<T>(parseEnvelope(response, context), context, this.transport.secure);
+  }
+
+  get<T>(path: string, call: CallContext, options: CallOptions = {}): Promise<T> {
+    return this.call<T>('GET', path, call, options);
+  }
+
+  /** Submits a call the host answers with an operation, and waits until that operation succeeded. */
+  async run(method: HttpMethod, path: string, call: CallContext, options: OperationOptions): Promise<LxdOperation> {
+    const context = this.context(call);
+    const started = Date.now();
+    const response = await this.send(method, path, context, options);
+    const submitted = expectAsync(parseEnvelope(response, context), context, this.transport.secure);
+    const remaining = Math.max(1, options.operationTimeoutMs - (Date.now() - started));
+    return waitForOperation(this, submitted.metadata, context, remaining);
+  }
+
+  /** A response that is not an envelope (exec output files); error envelopes still become errors. */
+  async fetch(path: string, call: CallContext, options: CallOptions = {}): Promise<Buffer> {
+    const context = this.context(call);
+    const response = await this.send('GET', path, context, options);
+    if (response.status >= 400) {
+      const envelope = parseEnvelope(response, context);
+      if (isErrorEnvelope(envelope)) throw envelopeError(envelope, context, this.transport.secure);
+      throw new HostApiError(context, response.status, 'request failed');
+    }
+    return response.body;
+  }
+
+  send(method: HttpMethod, path: string, context: HostErrorContext, options: CallOptions): Promise<RawResponse> {
+    const body: RequestBody | undefined =
+      options.json === undefined
+        ? options.body
+        : { kind: 'bytes', contentType: 'application/json', data: Buffer.from(JSON.stringify(options.json)) };
+    return this.transport.send(
+      { method, path, body, headers: options.headers, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs },
+      context,
+    );
+  }
+
+  /**
+   * `GET /1.0`, cached after the first success (a failure is retried on the next call). `call` names
+   * what the caller was doing, for the error when the host does not answer.
+   */
+  server(call: CallContext = { operation: 'get-server' }): Promise<ServerInfo> {
+    this.serverInfo ??= this.fetchServer(call).catch((error: unknown) => {
+      this.serverInfo = undefined;
+      throw error;
+    });
+    return this.serverInfo;
+  }
+
+  /** Forgets the cached `GET /1.0`, e.g. after this client became trusted. */
+  forgetServer(): void {
+    this.serverInfo = undefined;
+  }
+
+  /** Throws HostAuthError unless the host trusts this client (always the case on the unix socket). */
+  async requireTrusted(call: CallContext): Promise<ServerInfo> {
+    const info = await this.server(call);
+    if (!info.trusted) {
+      this.serverInfo = undefined; // an admin may add the certificate; look again next time
+      throw new HostAuthError(
+        this.context(call),
+        "the host does not trust marina's client certificate; add it with `lxc config trust add` (see docs/hosts.md)",
+      );
+    }
+    return info;
+  }
+
+  /** Prefix of the custom headers of file and image endpoints: LXD says X-LXD-*, Incus X-Incus-*. */
+  async headerPrefix(): Promise<'X-LXD' | 'X-Incus'> {
+    return (await this.server()).kind === 'incus' ? 'X-Incus' : 'X-LXD';
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private async fetchServer(call: CallContext): Promise<ServerInfo> {
+    const server = await this.get<LxdServer>('/1.0', call);
+    return {
+      kind: server.environment?.server === 'incus' ? 'incus' : 'lxd',
+      version: server.environment?.server_version ?? 'unknown',
+      trusted: server.auth === 'trusted',
+      apiExtensions: server.api_extensions ?? [],
+    };
+  }
+}

@@ -1,0 +1,316 @@
+import { HostOperationError, InvalidNodeSpecError, NodeConflictError, NodeNotFoundError } from '../errors.js';
+import { matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
+import type { HostProvider } from '../provider.js';
+import type {
+  BridgeNetwork,
+  EnsuredNode,
+  ExecOptions,
+  ExecResult,
+  HostCapacity,
+  HostIdentity,
+  ImageRef,
+  NodeFile,
+  NodeInfo,
+  NodeOwnership,
+  NodeSpec,
+  OwnershipSelector,
+  StopOptions,
+} from '../types.js';
+import { validateNodeSpec } from '../validate.js';
+import type { InstanceStatePut, LxdInstance, LxdInstanceState, LxdNetwork } from './api-types.js';
+import { hostCapacity } from './capacity.js';
+import type { CallContext, LxdClient } from './client.js';
+import { isConflict, isNotFound } from './envelope.js';
+import { execInInstance } from './exec.js';
+import { pushFile } from './files.js';
+import { findImageAlias } from './images.js';
+import { SWARM_KERNEL_MODULES, instanceCreateRequest, nodeInfoFromInstance } from './node-config.js';
+import { OperationOutcomeUnknownError } from './operations.js';
+
+export interface LxdProviderOptions {
+  /** Storage pool for the nodes' root disks. Default `default`. */
+  readonly storagePool?: string;
+  /**
+   * Modules the host loads when a node starts. Default SWARM_KERNEL_MODULES. Use [] on a host whose
+   * kernel has no loadable modules (everything built in): LXD runs modprobe for each listed module
+   * that is not under /sys/module and refuses to start the node when that fails.
+   */
+  readonly kernelModules?: readonly string[];
+  /** Creating a node unpacks the image the first time it is used on a host. Default 10 min. */
+  readonly createTimeoutMs?: number;
+  /** Default 2 min. */
+  readonly startTimeoutMs?: number;
+}
+
+const DEFAULT_STORAGE_POOL = 'default';
+const DEFAULT_CREATE_TIMEOUT_MS = 10 * 60_000;
+const DEFAULT_START_TIMEOUT_MS = 2 * 60_000;
+const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
+const DELETE_TIMEOUT_MS = 2 * 60_000;
+
+/** Nodes as LXD/Incus system containers, driven through the REST API of one host. */
+export class LxdHostProvider implements HostProvider {
+  private readonly storagePool: string;
+  private readonly kernelModules: readonly string[];
+  private readonly createTimeoutMs: number;
+  private readonly startTimeoutMs: number;
+
+  constructor(
+    readonly client: LxdClient,
+    options: LxdProviderOptions = {},
+  ) {
+    this.storagePool = options.storagePool ?? DEFAULT_STORAGE_POOL;
+    this.kernelModules = options.kernelModules ?? SWARM_KERNEL_MODULES;
+    this.createTimeoutMs = options.createTimeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS;
+    this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  }
+
+  get name(): string {
+    return this.client.host;
+  }
+
+  async ensureNode(spec: NodeSpec): Promise<EnsuredNode> {
+    const call: CallContext = { operation: 'ensure-node', instance: spec.name };
+    validateNodeSpec(spec, this.client.context(call));
+    await this.client.requireTrusted(call);
+    const existing = await this.readInstance(spec.name, call);
+    if (existing) return this.adopt(existing, spec, call);
+    try {
+      await this.createInstance(spec, call);
+    } catch (error) {
+      // Another creator won the race, or the outcome was lost: what is on the host now decides.
+      if (!isConflict(error) && !(error instanceof OperationOutcomeUnknownError) && !mentionsExisting(error)) {
+        throw error;
+      }
+      const raced = await this.readInstance(spec.name, call);
+      if (!raced) throw error;
+      return this.adopt(raced, spec, call);
+    }
+    await this.writeIdentity(spec);
+    return { node: await this.requireNode(spec.name, call), created: true };
+  }
+
+  async getNode(name: string): Promise<NodeInfo | undefined> {
+    const call: CallContext = { operation: 'get-node', instance: name };
+    await this.client.requireTrusted(call);
+    const instance = await this.readInstance(name, call);
+    if (!instance) return undefined;
+    const state = instance.status === 'Running' ? await this.readState(name, call) : undefined;
+    return nodeInfoFromInstance(this.name, instance, state);
+  }
+
+  async listNodes(selector: OwnershipSelector): Promise<NodeInfo[]> {
+    const call: CallContext = { operation: 'list-nodes' };
+    await this.client.requireTrusted(call);
+    // recursion=2 embeds each instance's state (addresses) in one round trip.
+    const instances = await this.client.get<LxdInstance[]>('/1.0/instances?recursion=2', call);
+    return instances
+      .filter((instance) => matchesSelector(ownershipFromConfig(instance.config), selector))
+      .map((instance) => nodeInfoFromInstance(this.name, instance, instance.state))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async startNode(name: string): Promise<void> {
+    const call: CallContext = { operation: 'start-node', instance: name };
+    await this.client.requireTrusted(call);
+    const instance = await this.requireInstance(name, call);
+    if (instance.status === 'Running') return;
+    await this.changeState(name, { action: 'start', timeout: -1, force: false }, this.startTimeoutMs, call);
+  }
+
+  async stopNode(name: string, options: StopOptions = {}): Promise<void> {
+    const call: CallContext = { operation: 'stop-node', instance: name };
+    await this.client.requireTrusted(call);
+    const instance = await this.requireInstance(name, call);
+    if (instance.status === 'Stopped') return;
+    await this.stopInstance(name, options, call);
+  }
+
+  async deleteNode(name: string): Promise<boolean> {
+    const call: CallContext = { operation: 'delete-node', instance: name };
+    await this.client.requireTrusted(call);
+    const instance = await this.readInstance(name, call);
+    if (!instance) return false;
+    if (instance.status !== 'Stopped') await this.stopInstance(name, { force: true }, call);
+    try {
+      await this.client.run('DELETE', instancePath(name), call, { operationTimeoutMs: DELETE_TIMEOUT_MS });
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      if (!(error instanceof OperationOutcomeUnknownError)) throw error;
+      if (await this.readInstance(name, call)) throw error;
+    }
+    return true;
+  }
+
+  async pushFile(name: string, file: NodeFile): Promise<void> {
+    const call: CallContext = { operation: 'push-file', instance: name };
+    await this.client.requireTrusted(call);
+    await this.notFoundAsNodeError(call, () => pushFile(this.client, name, file));
+  }
+
+  async exec(name: string, command: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const call: CallContext = { operation: 'exec', instance: name };
+    await this.client.requireTrusted(call);
+    return this.notFoundAsNodeError(call, () => execInInstance(this.client, name, command, options));
+  }
+
+  async probe(): Promise<HostIdentity> {
+    this.client.forgetServer(); // a probe must see the current trust, not a cached answer
+    const server = await this.client.server({ operation: 'probe' });
+    return { server: server.kind, version: server.version, trusted: server.trusted };
+  }
+
+  async capacity(): Promise<HostCapacity> {
+    await this.client.requireTrusted({ operation: 'capacity' });
+    return hostCapacity(this.client, this.storagePool);
+  }
+
+  async findImage(alias: string): Promise<ImageRef | undefined> {
+    await this.client.requireTrusted({ operation: 'find-image' });
+    return findImageAlias(this.client, alias);
+  }
+
+  async getBridge(name: string): Promise<BridgeNetwork | undefined> {
+    const call: CallContext = { operation: 'get-bridge' };
+    await this.client.requireTrusted(call);
+    try {
+      const network = await this.client.get<LxdNetwork>(`/1.0/networks/${encodeURIComponent(name)}`, call);
+      const cidr = network.config['ipv4.address'];
+      return { name, managed: network.managed, ipv4Cidr: cidr && cidr !== 'none' ? cidr : undefined };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private async createInstance(spec: NodeSpec, call: CallContext): Promise<void> {
+    const bridge = await this.getBridge(spec.network.bridge);
+    if (!bridge) {
+      throw new InvalidNodeSpecError(this.client.context(call), `bridge ${spec.network.bridge} does not exist on the host`);
+    }
+    const body = instanceCreateRequest(spec, {
+      storagePool: this.storagePool,
+      kernelModules: this.kernelModules,
+      managedBridge: bridge.managed,
+    });
+    await this.client.run('POST', '/1.0/instances', call, { json: body, operationTimeoutMs: this.createTimeoutMs });
+  }
+
+  /**
+   * The image keeps the build machine's /etc/hostname, and systemd sets the hostname from that file
+   * at boot: each node gets its own before it first starts.
+   */
+  private async writeIdentity(spec: NodeSpec): Promise<void> {
+    const hostname = spec.hostname ?? spec.name;
+    await pushFile(this.client, spec.name, { path: '/etc/hostname', content: `${hostname}\n`, mode: 0o644 });
+    await pushFile(this.client, spec.name, { path: '/etc/hosts', content: hostsFile(hostname), mode: 0o644 });
+  }
+
+  private async adopt(instance: LxdInstance, spec: NodeSpec, call: CallContext): Promise<EnsuredNode> {
+    const ownership = ownershipFromConfig(instance.config);
+    if (!ownership || !sameBay(ownership, spec.ownership)) {
+      throw new NodeConflictError(this.client.context(call), `the name is taken by ${describeOwner(ownership)}`);
+    }
+    // A crash between creating the instance and writing its hostname leaves a stopped node without
+    // one; writing it again is harmless.
+    if (instance.status === 'Stopped') await this.writeIdentity(spec);
+    return { node: await this.requireNode(spec.name, call), created: false };
+  }
+
+  private async stopInstance(name: string, options: StopOptions, call: CallContext): Promise<void> {
+    const timeout = options.timeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS;
+    if (options.force) {
+      await this.changeState(name, { action: 'stop', timeout: -1, force: true }, this.startTimeoutMs, call);
+      return;
+    }
+    try {
+      await this.changeState(name, { action: 'stop', timeout, force: false }, (timeout + 30) * 1000, call);
+    } catch (error) {
+      // A node that ignores the shutdown request is killed: the caller asked for it to be stopped.
+      if (!(error instanceof HostOperationError)) throw error;
+      await this.changeState(name, { action: 'stop', timeout: -1, force: true }, this.startTimeoutMs, call);
+    }
+  }
+
+  private async changeState(name: string, body: InstanceStatePut, timeoutMs: number, call: CallContext): Promise<void> {
+    try {
+      await this.client.run('PUT', `${instancePath(name)}/state`, call, { json: body, operationTimeoutMs: timeoutMs });
+    } catch (error) {
+      if (isNotFound(error)) throw new NodeNotFoundError(this.client.context(call));
+      // Lost the outcome or raced another caller: the instance's status now tells whether it happened.
+      const wanted = body.action === 'start' ? 'Running' : 'Stopped';
+      const now = await this.readInstance(name, call);
+      if (now?.status !== wanted) throw error;
+    }
+  }
+
+  private async readInstance(name: string, call: CallContext): Promise<LxdInstance | undefined> {
+    try {
+      return await this.client.get<LxdInstance>(instancePath(name), call);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async requireInstance(name: string, call: CallContext): Promise<LxdInstance> {
+    const instance = await this.readInstance(name, call);
+    if (!instance) throw new NodeNotFoundError(this.client.context(call));
+    return instance;
+  }
+
+  private async readState(name: string, call: CallContext): Promise<LxdInstanceState | undefined> {
+    try {
+      return await this.client.get<LxdInstanceState>(`${instancePath(name)}/state`, call);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async requireNode(name: string, call: CallContext): Promise<NodeInfo> {
+    const node = await this.getNode(name);
+    if (!node) throw new NodeNotFoundError(this.client.context(call));
+    return node;
+  }
+
+  private async notFoundAsNodeError<T>(call: CallContext, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (isNotFound(error) && !(await this.readInstance(call.instance ?? '', call))) {
+        throw new NodeNotFoundError(this.client.context(call));
+      }
+      throw error;
+    }
+  }
+}
+
+function instancePath(name: string): string {
+  return `/1.0/instances/${encodeURIComponent(name)}`;
+}
+
+function hostsFile(hostname: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    `127.0.1.1\t${hostname}`,
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    '',
+  ].join('\n');
+}
+
+function describeOwner(ownership: NodeOwnership | undefined): string {
+  if (!ownership) return 'an instance marina does not manage';
+  return `node ${ownership.index} of bay ${ownership.namespace}/${ownership.bayName} (uid ${ownership.bayUid})`;
+}
+
+/** LXD reports a lost creation race as a failed operation ("... already exists"). */
+function mentionsExisting(error: unknown): boolean {
+  return error instanceof HostOperationError && /already exists/i.test(error.message);
+}

@@ -1,0 +1,70 @@
+import type {
+  BridgeNetwork,
+  EnsuredNode,
+  ExecOptions,
+  ExecResult,
+  HostCapacity,
+  HostIdentity,
+  ImageRef,
+  NodeFile,
+  NodeInfo,
+  NodeSpec,
+  OwnershipSelector,
+  StopOptions,
+} from './types.js';
+
+/**
+ * One host that runs nodes. Implementations talk to a real host API; every method is safe to call
+ * again after a crash (idempotent), throws HostError subclasses that name the host and the node,
+ * and has a deadline.
+ */
+export interface HostProvider {
+  /** The host's name, as used in errors and NodeInfo.host. */
+  readonly name: string;
+
+  /**
+   * Creates the node, stopped, with its hostname set — or adopts an existing instance of that name
+   * when it belongs to the same bay. Throws NodeConflictError when the name is taken by anything else.
+   * Start it with startNode once its files are pushed.
+   */
+  ensureNode(spec: NodeSpec): Promise<EnsuredNode>;
+
+  /** undefined when no instance of that name exists. */
+  getNode(name: string): Promise<NodeInfo | undefined>;
+
+  /** marina's nodes whose ownership matches every field of the selector (read from the host). */
+  listNodes(selector: OwnershipSelector): Promise<NodeInfo[]>;
+
+  /** No-op when already running. */
+  startNode(name: string): Promise<void>;
+
+  /** No-op when already stopped. */
+  stopNode(name: string, options?: StopOptions): Promise<void>;
+
+  /** Stops (forcibly) and deletes. Returns false when the node was already gone. */
+  deleteNode(name: string): Promise<boolean>;
+
+  /** Writes a file into the node, running or stopped, with the given mode and owner. */
+  pushFile(name: string, file: NodeFile): Promise<void>;
+
+  /** Runs argv (no shell) in a running node and returns its exit code and output. */
+  exec(name: string, command: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+
+  /**
+   * Who answers and whether it trusts marina; does not throw for an untrusted client (a probe reports
+   * that as a reason), but does for an unreachable host or a wrong server certificate.
+   */
+  probe(): Promise<HostIdentity>;
+
+  /** The host's resources and the sum of what its instances are allowed to use. */
+  capacity(): Promise<HostCapacity>;
+
+  /** undefined when the host has no image under that alias. */
+  findImage(alias: string): Promise<ImageRef | undefined>;
+
+  /** The bridge nodes attach to, for address planning. undefined when it does not exist. */
+  getBridge(name: string): Promise<BridgeNetwork | undefined>;
+
+  /** Releases connections (keep-alive sockets). The provider must not be used afterwards. */
+  close(): void;
+}

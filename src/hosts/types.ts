@@ -1,0 +1,163 @@
+/**
+ * The vocabulary of the host layer: what a node is asked to be (NodeSpec), who owns it
+ * (NodeOwnership, stored on the host itself), and what the host reports back (NodeInfo,
+ * HostCapacity). Nothing here is LXD-specific.
+ */
+
+export type NodeRole = 'manager' | 'worker';
+
+/**
+ * Who a node belongs to. Written into the instance's configuration on the host when it is created
+ * and read back from there, so a restarted operator adopts existing nodes instead of remembering them.
+ */
+export interface NodeOwnership {
+  /** metadata.uid of the Bay: the only field that identifies the owner across a delete and re-create. */
+  readonly bayUid: string;
+  readonly namespace: string;
+  readonly bayName: string;
+  /** The node's position in the bay (0-based); part of its deterministic name. */
+  readonly index: number;
+  readonly role: NodeRole;
+}
+
+/** A subset of NodeOwnership; a node matches when every given field is equal. `{}` matches every marina node. */
+export type OwnershipSelector = Partial<NodeOwnership>;
+
+/** Resources of one node. Bytes and whole CPUs: the API layer converts Kubernetes quantities. */
+export interface NodeFlavor {
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+  /** Maximum number of processes (and threads) in the node; a default suited to Docker when absent. */
+  readonly processes?: number;
+}
+
+export interface NodeNetwork {
+  /** The host bridge the node's eth0 is attached to (a managed network on LXD/Incus). */
+  readonly bridge: string;
+  /**
+   * A fixed IPv4 address on that bridge (a DHCP reservation on the host), e.g. so server certificates
+   * can name it before the node first boots. Absent: the host's DHCP server picks one.
+   */
+  readonly ipv4Address?: string;
+}
+
+export interface NodeSpec {
+  /** Instance name on the host; a DNS label (letters, digits, '-'; at most 63 characters). */
+  readonly name: string;
+  /** The node's hostname; defaults to `name`. */
+  readonly hostname?: string;
+  /** Image alias (or fingerprint) on the host, e.g. `marina-node/bookworm`. */
+  readonly image: string;
+  readonly ownership: NodeOwnership;
+  readonly flavor: NodeFlavor;
+  readonly network: NodeNetwork;
+}
+
+export type NodeStatus = 'running' | 'stopped' | 'starting' | 'stopping' | 'frozen' | 'error' | 'unknown';
+
+export interface NodeInfo {
+  readonly name: string;
+  /** The host's name (as given to the provider). */
+  readonly host: string;
+  readonly status: NodeStatus;
+  /** Undefined for an instance without marina's ownership keys (listNodes never returns those). */
+  readonly ownership: NodeOwnership | undefined;
+  /** The global IPv4 address of eth0, once the node is running and its DHCP client got one. */
+  readonly ipv4Address: string | undefined;
+  /** Resources as configured on the host (what the node is limited to). */
+  readonly limits: Partial<NodeFlavor>;
+  readonly createdAt: Date | undefined;
+  /** Fingerprint of the image the node was created from. */
+  readonly imageFingerprint: string | undefined;
+}
+
+export interface EnsuredNode {
+  readonly node: NodeInfo;
+  /** false: an instance of that name already existed and belonged to the same bay, so it was adopted. */
+  readonly created: boolean;
+}
+
+export interface NodeFile {
+  /** Absolute path inside the node. */
+  readonly path: string;
+  readonly content: string | Uint8Array;
+  /** Permission bits, e.g. 0o600 for a private key. */
+  readonly mode: number;
+  /** Owner inside the node (the host maps it into the node's id range). Defaults to 0 (root). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Create missing parent directories (mode 0755, root) first. */
+  readonly createParents?: boolean;
+}
+
+export interface ExecOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Deadline for the command; it keeps running inside the node if this passes. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface StopOptions {
+  /** Kill instead of asking init to shut down. */
+  readonly force?: boolean;
+  /** How long a clean shutdown may take before it is forced. Default 30 s. */
+  readonly timeoutSeconds?: number;
+}
+
+/** Resources promised to a set of instances: the sum of their limits. */
+export interface Allocation {
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+  readonly instances: number;
+}
+
+/** What a host has and what its instances are entitled to (their limits, not their current usage). */
+export interface HostCapacity {
+  readonly host: string;
+  readonly total: {
+    /** Hardware threads the host's kernel sees. */
+    readonly cpu: number;
+    readonly memoryBytes: number;
+    /** Size of the storage pool nodes are created in, when the host reports it. */
+    readonly diskBytes: number | undefined;
+  };
+  /**
+   * Every instance on the host, marina's or not (a cpuset counts its CPUs). What a scheduler must
+   * subtract from `total`.
+   */
+  readonly allocated: Allocation & {
+    /** Instances without a CPU or memory limit: they may use the whole host, so capacity is soft. */
+    readonly unlimitedInstances: number;
+  };
+  /** marina's nodes only (instances with ownership keys): their flavors. */
+  readonly reservedByMarina: Allocation;
+}
+
+/** Who answers on a host and whether it trusts marina. */
+export interface HostIdentity {
+  /** `lxd` or `incus` (`GET /1.0` environment.server). */
+  readonly server: string;
+  readonly version: string;
+  /** false: the host answered but does not trust marina's client certificate. */
+  readonly trusted: boolean;
+}
+
+export interface ImageRef {
+  readonly alias: string;
+  readonly fingerprint: string;
+}
+
+export interface BridgeNetwork {
+  readonly name: string;
+  /** The bridge's own address with prefix, e.g. `10.213.71.1/24` (nodes get addresses in it). */
+  readonly ipv4Cidr: string | undefined;
+  readonly managed: boolean;
+}
