@@ -1,0 +1,32 @@
+import type { WireTask } from './api-types.js';
+import type { DockerClient } from './client.js';
+import { callDocker } from './call.js';
+import { SwarmError } from './errors.js';
+import { setAvailability } from './node-spec.js';
+import { sleep } from './sleep.js';
+import { isOnNode, toSwarmTask } from './tasks.js';
+
+/**
+ * Drains a node and waits until none of its tasks is still running there: then its dockerd can be
+ * restarted (for new certificates) without killing work the swarm could move. Setting the
+ * availability returns at once; the swarm stops the tasks afterwards, each within its stop grace
+ * period (10 s by default). Idempotent.
+ */
+export async function drainNode(manager: DockerClient, nodeId: string, deadline: Date): Promise<void> {
+  await setAvailability(manager, nodeId, 'drain');
+  for (;;) {
+    const remaining = await tasksStillOnNode(manager, nodeId);
+    if (remaining === 0) return;
+    if (Date.now() >= deadline.getTime()) {
+      throw new SwarmError('timeout', { address: manager.endpoint, operation: 'drain-node', nodeId }, `${remaining} task(s) still running on the node at ${deadline.toISOString()}`);
+    }
+    await sleep(Math.min(1_000, deadline.getTime() - Date.now()));
+  }
+}
+
+async function tasksStillOnNode(manager: DockerClient, nodeId: string): Promise<number> {
+  const tasks = (await callDocker(manager, { operation: 'drain-node', nodeId }, (docker) =>
+    docker.listTasks({ filters: { node: [nodeId] } }),
+  )) as WireTask[];
+  return tasks.map(toSwarmTask).filter(isOnNode).length;
+}
