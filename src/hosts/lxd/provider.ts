@@ -54,6 +54,12 @@ export class LxdHostProvider implements HostProvider {
   private readonly kernelModules: readonly string[];
   private readonly createTimeoutMs: number;
   private readonly startTimeoutMs: number;
+  /**
+   * Creations on one host run one at a time: LXD picks an isolated container's id range by looking at
+   * the ranges of the containers that exist, so two created at the same moment can be given ranges
+   * outside /etc/subuid, and then fail to start ("newuidmap ... not allowed").
+   */
+  private creations: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly client: LxdClient,
@@ -76,7 +82,7 @@ export class LxdHostProvider implements HostProvider {
     const existing = await this.readInstance(spec.name, call);
     if (existing) return this.adopt(existing, spec, call);
     try {
-      await this.createInstance(spec, call);
+      await this.oneCreationAtATime(() => this.createInstance(spec, call));
     } catch (error) {
       // Another creator won the race, or the outcome was lost: what is on the host now decides.
       if (!isConflict(error) && !(error instanceof OperationOutcomeUnknownError) && !mentionsExisting(error)) {
@@ -88,6 +94,12 @@ export class LxdHostProvider implements HostProvider {
     }
     await this.writeIdentity(spec);
     return { node: await this.requireNode(spec.name, call), created: true };
+  }
+
+  private oneCreationAtATime<T>(create: () => Promise<T>): Promise<T> {
+    const run = this.creations.then(create, create);
+    this.creations = run.catch(() => undefined);
+    return run;
   }
 
   async getNode(name: string): Promise<NodeInfo | undefined> {
