@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { findLocalSocket } from '../hosts/index.js';
+import { CredentialsError, defaultCertDir, detectShell, fetchBundle, scriptFor, writeBundle, type Shell } from './credentials.js';
 import { buildNodeImage, DEFAULT_IMAGE_ALIAS } from './image.js';
+import { runOperator } from './run.js';
 import { runValidate } from './validate.js';
 
 const program = new Command()
@@ -16,6 +18,50 @@ program
   .action(async (opts: { filename: string[] }) => {
     process.exitCode = await runValidate(opts.filename);
   });
+
+program
+  .command('run')
+  .description('Run the operator: reconcile HostAggregates and Bays until SIGTERM')
+  .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)')
+  .option('--health-port <port>', 'port of /metrics, /healthz and /readyz', (v) => Number(v), 8080)
+  .option('--leader-elect', 'elect a leader among replicas through a Lease', false)
+  .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', 'marina-system')
+  .option('--probe-interval <seconds>', 'how often hosts are probed', (v) => Number(v), 30)
+  .option('--resync <seconds>', 'how often a Ready bay is checked again', (v) => Number(v), 60)
+  .option('--concurrency <n>', 'bays reconciled at once', (v) => Number(v), 4)
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(runOperator);
+
+const bayOptions = (cmd: Command): Command =>
+  cmd.option('-n, --namespace <ns>', 'the bay\'s namespace (default: the kubeconfig context\'s)').option('--kubeconfig <path>', 'kubeconfig to use');
+
+bayOptions(
+  program
+    .command('credentials <bay>')
+    .description('Write the bay\'s credentials bundle (ca.pem, cert.pem, key.pem, docker.env, docker.fish, docker.ps1, docker.cmd) into a directory')
+    .option('-o, --output <dir>', 'directory to write (default: ./<bay>); existing files are replaced'),
+).action(async (bay: string, opts: { namespace?: string; kubeconfig?: string; output?: string }) => {
+  const { files } = await fetchBundle({ bay, ...opts });
+  const { paths } = await writeBundle(files, opts.output ?? bay);
+  console.error(`wrote ${paths.length} files; load them with: . ${paths.find((f) => f.endsWith('docker.env'))}`);
+  for (const path of paths) console.log(path);
+});
+
+bayOptions(
+  program
+    .command('env <bay>')
+    .description('Print the shell commands that point the Docker CLI at the bay: eval "$(marina env <bay>)"')
+    .option('--shell <shell>', 'bash, zsh, sh, fish, powershell or cmd (default: from $SHELL)')
+    .option('--cert-dir <dir>', 'where to keep the certificates (default: ~/.marina/bays/<namespace>/<bay>)'),
+).action(async (bay: string, opts: { namespace?: string; kubeconfig?: string; shell?: string; certDir?: string }) => {
+  const shells: Shell[] = ['bash', 'zsh', 'sh', 'fish', 'powershell', 'cmd'];
+  const shell = (opts.shell ?? detectShell()) as Shell;
+  if (!shells.includes(shell)) return program.error(`--shell must be one of ${shells.join(', ')}`);
+  const { namespace, files } = await fetchBundle({ bay, ...opts });
+  const dir = opts.certDir ?? defaultCertDir(namespace, bay);
+  const { filled } = await writeBundle(files, dir);
+  process.stdout.write(scriptFor(filled, shell));
+});
 
 const image = program.command('image').description('Node images on LXD/Incus hosts');
 
@@ -45,4 +91,10 @@ image
     console.log(`${result.alias} ${result.fingerprint} (${result.built ? `built in ${(result.buildMs / 1000).toFixed(1)} s` : 'from cache'}, ${result.imported ? 'imported' : 'already on the host'})`);
   });
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (!(err instanceof CredentialsError)) throw err;
+  console.error(`marina: ${err.message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,31 @@
+import type { Bay } from '../../api/types.generated.js';
+import { BUNDLE_FILES, credentialsBundle, inspectCertificate, issueClientCertificate } from '../../pki/index.js';
+import type { KubeClient } from '../../runtime/kube-client.js';
+import type { BayPki } from './certificates.js';
+import { credentialsSecretName } from './names.js';
+import { readSecret, writeSecret } from './secrets.js';
+
+export interface PublishedCredentials {
+  readonly secretName: string;
+  readonly clientNotAfter: Date;
+}
+
+/**
+ * Phase 6: the tenant's bundle (ca.pem, cert.pem, key.pem and the docker.env/.fish/.ps1/.cmd scripts)
+ * in a Secret of the bay's namespace, owned by the bay. The user's client certificate is issued once and
+ * kept; the scripts follow the endpoint.
+ */
+export async function publishCredentials(client: KubeClient, bay: Bay, pki: BayPki, endpoint: string, signal?: AbortSignal): Promise<PublishedCredentials> {
+  const secretName = credentialsSecretName(bay.metadata.name!);
+  const existing = await readSecret(client, bay.metadata.namespace!, secretName, signal);
+  let certPem = existing?.[BUNDLE_FILES.cert];
+  let keyPem = existing?.[BUNDLE_FILES.key];
+  if (!certPem || !keyPem) {
+    const issued = await issueClientCertificate(pki.ca, { identity: `bay-user:${bay.metadata.namespace}/${bay.metadata.name}`, validityMs: pki.validityMs });
+    certPem = issued.certPem;
+    keyPem = issued.keyPem;
+  }
+  const bundle = credentialsBundle({ caPems: [pki.ca.certPem], certPem, keyPem, endpoint: { address: endpoint } });
+  await writeSecret(client, bay, secretName, 'Opaque', bundle, signal);
+  return { secretName, clientNotAfter: inspectCertificate(certPem).notAfter };
+}

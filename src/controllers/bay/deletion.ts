@@ -1,0 +1,91 @@
+import type { Bay } from '../../api/types.generated.js';
+import { formatTime, setCondition } from '../../runtime/conditions.js';
+import { isNotFound } from '../../runtime/errors.js';
+import { hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
+import type { KubeClient } from '../../runtime/kube-client.js';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/reconcile.js';
+import { patchStatus } from '../../runtime/status.js';
+import { BAY, SECRET, type SecretObject } from '../kinds.js';
+import { discoverBayNodes } from './discovery.js';
+import { FINALIZER, RELEASE_UNREACHABLE_ANNOTATION } from './names.js';
+import { messageOf } from './nodes.js';
+import type { BayControllerDeps } from './reconcile.js';
+import { BAY_LABEL } from './secrets.js';
+
+/**
+ * A deleted bay: under `Delete` its nodes and Secrets are removed; under `Retain` the nodes keep running
+ * and its Secrets are released from the bay (so the tenant keeps the credentials to reach them). The
+ * finalizer goes only when nothing is left behind — or when an admin releases nodes on hosts that are
+ * gone for good with the release annotation. The condition says what is left meanwhile.
+ */
+export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<ReconcileResult> {
+  if (!hasFinalizer(bay, FINALIZER)) return {};
+  if (bay.spec.deletionPolicy === 'Retain') {
+    await releaseSecrets(deps.client, bay, ctx.signal);
+    await removeFinalizer(deps.client, BAY, bay, FINALIZER);
+    ctx.log.info('bay deleted; its nodes are retained');
+    return {};
+  }
+  const left = await deleteNodes(deps, bay, ctx);
+  const released = bay.metadata.annotations?.[RELEASE_UNREACHABLE_ANNOTATION] === 'true';
+  if (left.length > 0 && !released) {
+    const message = `waiting to delete ${left.join('; ')}. If those hosts are gone for good, annotate the bay with ${RELEASE_UNREACHABLE_ANNOTATION}=true to finish without them`;
+    const now = new Date();
+    const ready = { type: 'Ready', status: 'False' as const, reason: 'DeletionBlocked', message };
+    await patchStatus(deps.client, BAY, bay, { ...bay.status, phase: 'Deleting', conditions: setCondition(bay.status?.conditions, ready, now) }, ctx.signal);
+    await deps.events.record(bay, { type: 'Warning', reason: 'DeletionBlocked', action: 'Delete', note: message });
+    return { requeueAfter: deps.retryMs };
+  }
+  if (left.length > 0) {
+    await deps.events.record(bay, { type: 'Warning', reason: 'NodesReleased', action: 'Delete', note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})` });
+  }
+  await deleteSecrets(deps.client, bay, ctx.signal);
+  await removeFinalizer(deps.client, BAY, bay, FINALIZER);
+  ctx.log.info('bay deleted with its nodes');
+  return {};
+}
+
+/** Deletes every node found on a reachable host; returns what could not be deleted, with the reason. */
+async function deleteNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<string[]> {
+  const discovery = await discoverBayNodes(bay, deps.aggregates.store.list(), deps.registry, ctx.signal);
+  const left: string[] = [];
+  await Promise.all(
+    discovery.discovered.map(async (node) => {
+      const provider = discovery.hosts.get(`${node.aggregate}/${node.host}`)?.provider;
+      try {
+        await provider!.deleteNode(node.name);
+        await deps.events.record(bay, { type: 'Normal', reason: 'NodeDeleted', action: 'Delete', note: `node ${node.name} deleted from host ${node.host}` });
+      } catch (err) {
+        left.push(`${node.name} on ${node.host} (${messageOf(err)})`);
+      }
+    }),
+  );
+  for (const recorded of bay.status?.nodes ?? []) {
+    const key = `${recorded.aggregate ?? ''}/${recorded.host ?? ''}`;
+    const why = discovery.unreachable.get(key);
+    if (why !== undefined) left.push(`${recorded.name} on unreachable host ${recorded.host} (${why})`);
+  }
+  return left;
+}
+
+async function bayLabelledSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<SecretObject[]> {
+  const list = await client.list<SecretObject>(SECRET, { namespace: bay.metadata.namespace!, labelSelector: `${BAY_LABEL}=${bay.metadata.name}` }, signal);
+  // The label is a name; the owner reference is the identity (a new bay of the same name owns its own).
+  return list.items.filter((s) => s.metadata.ownerReferences?.some((r) => r.uid === bay.metadata.uid));
+}
+
+async function deleteSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<void> {
+  for (const secret of await bayLabelledSecrets(client, bay, signal)) {
+    await client.delete(SECRET, { namespace: secret.metadata.namespace!, name: secret.metadata.name! }, signal).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
+
+/** Under Retain the Secrets outlive the bay: without the owner reference the garbage collector keeps them. */
+async function releaseSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<void> {
+  for (const secret of await bayLabelledSecrets(client, bay, signal)) {
+    const ownerReferences = (secret.metadata.ownerReferences ?? []).filter((r) => r.uid !== bay.metadata.uid);
+    await client.patch(SECRET, { namespace: secret.metadata.namespace!, name: secret.metadata.name! }, 'merge', { metadata: { ownerReferences } }, { signal });
+  }
+}

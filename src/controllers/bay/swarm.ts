@@ -1,0 +1,109 @@
+import {
+  initSwarm,
+  joinSwarm,
+  joinTokens,
+  listSwarmNodes,
+  promote,
+  readLocalSwarmState,
+  removeNode,
+  type LocalSwarmState,
+  type SwarmNode,
+} from '../../swarm/index.js';
+import type { NodeRole } from '../../scheduler/types.js';
+import type { BayPki } from './certificates.js';
+import { messageOf, nodeDocker } from './nodes.js';
+
+/** A node whose dockerd answers marina over TLS: a candidate swarm member. */
+export interface LiveNode {
+  readonly name: string;
+  readonly index: number;
+  readonly role: NodeRole;
+  readonly address: string;
+}
+
+export interface SwarmFacts {
+  /** The manager marina spoke to (the lowest-index manager that is a member). */
+  readonly anchor?: LiveNode;
+  /** Swarm members by hostname (= node name), after joins and clean-up. */
+  readonly members: ReadonlyMap<string, SwarmNode>;
+  /** Members removed this time: nodes confirmed gone, and down duplicates of re-created nodes. */
+  readonly removed: readonly string[];
+  readonly joined: readonly string[];
+  readonly initialised: boolean;
+  /** Why the swarm could not be formed at all. */
+  readonly error?: string;
+  /** Smaller troubles, retried on the next reconcile (a down manager not demoted yet, ...). */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Phase 5: one swarm across the bay's live nodes. The lowest-index manager initialises it; others join
+ * with the token of their role (managers one at a time, so raft grows by one member at a time);
+ * members of nodes that are gone for good are demoted and removed once they are down. Every step is
+ * idempotent: a member is left as it is.
+ */
+export async function ensureSwarm(pki: BayPki, live: readonly LiveNode[], liveNames: ReadonlySet<string>): Promise<SwarmFacts> {
+  const states = new Map<string, LocalSwarmState>();
+  await Promise.all(live.map(async (n) => states.set(n.name, await readLocalSwarmState(nodeDocker(pki, n.address)))));
+  const byIndex = [...live].sort((a, b) => a.index - b.index);
+  let anchor = byIndex.find((n) => states.get(n.name)?.state === 'active' && states.get(n.name)?.isManager);
+  let initialised = false;
+  if (!anchor) {
+    const first = byIndex.find((n) => n.role === 'manager');
+    if (!first) return { members: new Map(), removed: [], joined: [], initialised, error: 'no manager node answers yet', problems: [] };
+    await initSwarm(nodeDocker(pki, first.address), first.address);
+    anchor = first;
+    initialised = true;
+  }
+  const manager = nodeDocker(pki, anchor.address);
+  const joined = await joinMissing(pki, byIndex, states, anchor, manager);
+  await promoteManagers(manager, byIndex);
+  const { removed, problems } = await removeGoneMembers(manager, liveNames);
+  const members = new Map((await listSwarmNodes(manager)).map((m) => [m.hostname, m]));
+  return { anchor, members, removed, joined, initialised, problems };
+}
+
+async function joinMissing(pki: BayPki, nodes: readonly LiveNode[], states: ReadonlyMap<string, LocalSwarmState>, anchor: LiveNode, manager: ReturnType<typeof nodeDocker>): Promise<string[]> {
+  const missing = nodes.filter((n) => n !== anchor && states.get(n.name)?.state !== 'active');
+  if (missing.length === 0) return [];
+  const tokens = await joinTokens(manager);
+  const join = (n: LiveNode): Promise<unknown> =>
+    joinSwarm(nodeDocker(pki, n.address), { advertiseAddr: n.address, remoteAddrs: [anchor.address], token: n.role === 'manager' ? tokens.manager : tokens.worker });
+  for (const n of missing.filter((m) => m.role === 'manager')) await join(n);
+  await Promise.all(missing.filter((m) => m.role === 'worker').map(join));
+  return missing.map((n) => n.name);
+}
+
+/** Workers the plan made managers (spec.managers was raised) are promoted in the swarm. */
+async function promoteManagers(manager: ReturnType<typeof nodeDocker>, nodes: readonly LiveNode[]): Promise<void> {
+  const wanted = new Set(nodes.filter((n) => n.role === 'manager').map((n) => n.name));
+  for (const member of await listSwarmNodes(manager)) {
+    if (wanted.has(member.hostname) && member.role === 'worker' && member.state === 'ready') await promote(manager, member.id);
+  }
+}
+
+/**
+ * Removes members that no live node stands behind and that the swarm sees as down: nodes confirmed gone
+ * (their replacement joined under another name) and the old entry of a node that re-joined. A member
+ * that is still up is never removed.
+ */
+async function removeGoneMembers(manager: ReturnType<typeof nodeDocker>, liveNames: ReadonlySet<string>): Promise<{ removed: string[]; problems: string[] }> {
+  const members = await listSwarmNodes(manager);
+  const newestUp = new Map<string, SwarmNode>();
+  for (const m of members) if (m.state === 'ready') newestUp.set(m.hostname, m);
+  const removed: string[] = [];
+  const problems: string[] = [];
+  for (const m of members) {
+    if (m.state !== 'down') continue;
+    const gone = !liveNames.has(m.hostname);
+    const duplicate = newestUp.has(m.hostname);
+    if (!gone && !duplicate) continue;
+    try {
+      if (await removeNode(manager, m.id)) removed.push(m.hostname);
+    } catch (err) {
+      // A down manager that cannot be demoted yet is retried on the next reconcile.
+      problems.push(`swarm member ${m.hostname} is down but could not be removed yet: ${messageOf(err)}`);
+    }
+  }
+  return { removed, problems };
+}
