@@ -3,11 +3,21 @@
 #   1. the Kubernetes test binaries (kube-apiserver, etcd, kubectl), built once with Go;
 #   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
 #   3. the node image, built once with debootstrap and imported under its alias (`marina image build`,
-#      so run `npm ci && npm run build` first).
+#      so run `npm ci && npm run build` first);
+#   4. the docker CLI and busybox-static for the e2e workloads.
 # The test suites run steps 1 and 2 themselves when needed; running this first keeps their timings honest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
+
+# The e2e tests drive bays with the real docker CLI, and build their workload image from busybox.
+missing=()
+command -v docker >/dev/null || missing+=(docker.io)
+[ -x /bin/busybox ] || missing+=(busybox-static)
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
 
 command -v go >/dev/null || { echo "setup-test-host: Go is needed to build the Kubernetes test binaries (or set KUBEBUILDER_ASSETS)" >&2; exit 1; }
 echo "setup-test-host: Kubernetes test binaries in $(bash "$here/k8s-binaries.sh")" >&2

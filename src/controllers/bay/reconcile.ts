@@ -44,18 +44,34 @@ export function bayReconciler(deps: BayControllerDeps): Reconciler {
     const cached = deps.bays.store.get(req.key);
     if (!cached) return {};
     if (cached.metadata.deletionTimestamp) return finalizeBay(deps, cached, ctx);
-    const { bay, facts } = await converge(deps, await addFinalizer(deps.client, BAY, cached, FINALIZER), ctx);
+    const timer = new PhaseTimer();
+    const { bay, facts } = await converge(deps, await addFinalizer(deps.client, BAY, cached, FINALIZER), ctx, timer);
     const status = computeBayStatus(bay, facts, new Date());
-    await patchStatus(deps.client, BAY, bay, status, ctx.signal);
+    await timer.time('status', () => patchStatus(deps.client, BAY, bay, status, ctx.signal));
+    ctx.log.info({ phase: status.phase, readyNodes: status.readyNodes, phaseMs: timer.durations }, 'bay reconciled');
     await recordPhaseChange(deps.events, bay, status.phase, status.conditions?.[0]?.message ?? '');
     return { requeueAfter: status.phase === 'Ready' ? deps.resyncMs : deps.retryMs };
   };
 }
 
-async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileContext): Promise<{ bay: Bay; facts: BayFacts }> {
+/** Wall-clock milliseconds per phase of one reconcile, logged with it (and read by bench/bay-ready.ts). */
+class PhaseTimer {
+  readonly durations: Record<string, number> = {};
+
+  async time<T>(phase: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.durations[phase] = Math.round((this.durations[phase] ?? 0) + performance.now() - started);
+    }
+  }
+}
+
+async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileContext, timer: PhaseTimer): Promise<{ bay: Bay; facts: BayFacts }> {
   let pki: BayPki;
   try {
-    pki = await ensureBayPki(deps.client, observed, ctx.signal);
+    pki = await timer.time('certificates', () => ensureBayPki(deps.client, observed, ctx.signal));
   } catch (err) {
     ctx.log.error({ err }, 'certificates phase failed');
     const facts = { certificates: { ok: false as const, message: messageOf(err) }, desired: observed.spec.nodes, nodes: [], unschedulable: [], unreachable: new Map() };
@@ -63,7 +79,7 @@ async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileCo
   }
   const certificates = { ok: true as const, caNotAfter: pki.ca.notAfter };
   const aggregates = deps.aggregates.store.list();
-  const discovery = await discoverBayNodes(observed, aggregates, deps.registry, ctx.signal);
+  const discovery = await timer.time('discovery', () => discoverBayNodes(observed, aggregates, deps.registry, ctx.signal));
   const plan = planNodes({
     specNodes: observed.spec.nodes,
     specManagers: observed.spec.managers,
@@ -72,13 +88,15 @@ async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileCo
     discovered: discovery.discovered,
     unreachableHosts: new Set(discovery.unreachable.keys()),
   });
-  const request = placementRequest(observed, await namespaceLabels(deps.client, observed, ctx.signal));
-  const scheduled = await placeNewNodes(plan, request, discovery, deps.ledger, (i) => nameOf(observed, i));
-  const nodes = withPlacements(plan, scheduled);
-  const bay = await recordIntents(deps, observed, nodes, ctx);
+  const { scheduled, nodes, bay } = await timer.time('placement', async () => {
+    const request = placementRequest(observed, await namespaceLabels(deps.client, observed, ctx.signal));
+    const result = await placeNewNodes(plan, request, discovery, deps.ledger, (i) => nameOf(observed, i));
+    const placed = withPlacements(plan, result);
+    return { scheduled: result, nodes: placed, bay: await recordIntents(deps, observed, placed, ctx) };
+  });
   await reportPlanEvents(deps.events, bay, plan, scheduled);
 
-  const outcomes = await provisionNodes(deps, bay, pki, nodes, discovery, ctx);
+  const outcomes = await timer.time('nodes', () => provisionNodes(deps, bay, pki, nodes, discovery, ctx));
   const live: LiveNode[] = nodes.flatMap((n) => {
     const o = outcomes.get(n.index);
     return o?.ok ? [{ name: nameOf(bay, n.index, n), index: n.index, role: n.role, address: o.address }] : [];
@@ -88,7 +106,7 @@ async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileCo
   let swarmError: string | undefined;
   if (live.length > 0) {
     try {
-      swarm = await ensureSwarm(pki, live, liveNames);
+      swarm = await timer.time('swarm', () => ensureSwarm(pki, live, liveNames));
       await reportSwarmEvents(deps.events, bay, swarm);
     } catch (err) {
       swarmError = messageOf(err);
@@ -98,7 +116,8 @@ async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileCo
   const endpoint = swarm?.anchor ? `tcp://${swarm.anchor.address}:${DOCKER_TLS_PORT}` : bay.status?.endpoint;
   let credentials: BayFacts['credentials'];
   if (swarm?.anchor) {
-    credentials = await publishCredentials(deps.client, bay, pki, swarm.anchor.address, ctx.signal);
+    const address = swarm.anchor.address;
+    credentials = await timer.time('credentials', () => publishCredentials(deps.client, bay, pki, address, ctx.signal));
   }
   const facts: BayFacts = {
     certificates,

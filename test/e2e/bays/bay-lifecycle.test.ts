@@ -1,0 +1,180 @@
+import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { getBay, waitForPhase, type BaySpecInput, type BayView } from '../../support/bays/cluster.js';
+import { dockerWithBundle, fetchCredentials, type DockerCli } from '../../support/bays/docker-cli.js';
+import { useBayTestEnvironment } from '../../support/bays/environment.js';
+import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
+import { mustKubectl } from '../../support/kubectl.js';
+import { waitFor } from '../../support/processes.js';
+
+const env = useBayTestEnvironment('e2e-bays');
+const { kubectl, kubeconfig } = env;
+const NS = env.namespace;
+const applyBay = (name: string, spec: BaySpecInput): Promise<void> => env.applyBay(name, spec);
+const waitReady = (name: string): Promise<BayView> => env.waitReady(name);
+
+interface SwarmNodeLine {
+  hostname: string;
+  status: string;
+  availability: string;
+}
+
+async function swarmNodes(docker: DockerCli): Promise<SwarmNodeLine[]> {
+  const listed = await docker(['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.Availability}}']);
+  if (listed.code !== 0) throw new Error(`docker node ls failed: ${listed.stderr}`);
+  return listed.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [hostname = '', status = '', availability = ''] = line.split(' ');
+      return { hostname, status, availability };
+    });
+}
+
+/** An HTTPS request to a dockerd that trusts only its bay's CA: resolves with the status code or the TLS error. */
+function dockerdAnswers(address: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port: 2376, path: '/version', ...tls, timeout: 10_000 }, (res) => {
+      res.resume();
+      resolve(`HTTP ${res.statusCode}`);
+    });
+    req.once('error', (err) => resolve(`refused: ${err.message}`));
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+describe('a bay on a real LXD host, driven through kubectl and the docker CLI', () => {
+  describe('a 3-node bay', () => {
+    let docker: DockerCli;
+    let bay: BayView;
+
+    it('becomes Ready after kubectl apply, and the docker CLI lists 3 Ready swarm nodes', async () => {
+      await applyBay('web', { nodes: 3 });
+      bay = await waitReady('web');
+      expect(bay.status?.phase).toBe('Ready');
+      expect(bay.status?.readyNodes).toBe(3);
+      expect(bay.status?.endpoint).toMatch(/^tcp:\/\/[\d.]+:2376$/);
+      docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'web', NS));
+      const nodes = await swarmNodes(docker);
+      expect(nodes.map((n) => n.status)).toEqual(['Ready', 'Ready', 'Ready']);
+      expect(nodes.map((n) => n.hostname).sort()).toEqual(bay.status!.nodes!.map((n) => n.name).sort());
+    });
+
+    it('runs a 3-replica service on an overlay network, one task per node, whose tasks reach each other', async () => {
+      for (const node of bay.status!.nodes!) await loadWorkloadImage(docker, node.address!);
+      expect((await docker(['network', 'create', '--driver', 'overlay', '--attachable', 'appnet'])).code).toBe(0);
+      const created = await docker([
+        // --no-resolve-image: the image was loaded into each node; there is no registry to ask.
+        'service', 'create', '--detach', '--no-resolve-image', '--name', 'whoami', '--network', 'appnet', '--replicas', '3', '--replicas-max-per-node', '1',
+        WORKLOAD_IMAGE, 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www',
+      ]);
+      expect(created.stderr).toBe('');
+      expect(created.code).toBe(0);
+      const tasks = await waitFor('3 running whoami tasks', async () => {
+        const ps = await docker(['service', 'ps', 'whoami', '--filter', 'desired-state=running', '--format', '{{.ID}} {{.Node}} {{.CurrentState}}']);
+        const running = ps.stdout.trim().split('\n').filter((l) => l.includes(' Running '));
+        return running.length === 3 ? running.map((l) => ({ id: l.split(' ')[0]!, node: l.split(' ')[1]! })) : undefined;
+      }, 120_000, 1_000);
+      expect(new Set(tasks.map((t) => t.node)).size).toBe(3);
+
+      const addresses = await Promise.all(
+        tasks.map(async (t) => {
+          const inspected = await docker(['inspect', '--format', '{{range .NetworksAttachments}}{{if eq .Network.Spec.Name "appnet"}}{{index .Addresses 0}}{{end}}{{end}}', t.id]);
+          return inspected.stdout.trim().split('/')[0]!;
+        }),
+      );
+      // A container on the manager fetches every task's page over the overlay, across the nodes.
+      // (No wget -T: busybox 1.35's wget crashes with it.)
+      const fetched = await docker(['run', '--rm', '--network', 'appnet', WORKLOAD_IMAGE, 'sh', '-c', addresses.map((a) => `wget -qO- http://${a}:8080/`).join(' && ')]);
+      expect(fetched.stderr).toBe('');
+      expect(new Set(fetched.stdout.trim().split('\n')).size).toBe(3);
+    });
+
+    it('refuses connections without a client certificate, and with another bay’s certificate', async () => {
+      await applyBay('other', { nodes: 1 });
+      await waitReady('other');
+      const otherDir = await fetchCredentials(kubeconfig, 'other', NS);
+      const webDir = await fetchCredentials(kubeconfig, 'web', NS);
+      const address = bay.status!.nodes![0]!.address!;
+      const ca = await readFile(join(webDir, 'ca.pem'), 'utf8');
+
+      expect(await dockerdAnswers(address, { ca, cert: await readFile(join(webDir, 'cert.pem'), 'utf8'), key: await readFile(join(webDir, 'key.pem'), 'utf8') })).toBe('HTTP 200');
+      expect(await dockerdAnswers(address, { ca })).toMatch(/^refused/);
+      expect(await dockerdAnswers(address, { ca, cert: await readFile(join(otherDir, 'cert.pem'), 'utf8'), key: await readFile(join(otherDir, 'key.pem'), 'utf8') })).toMatch(/^refused/);
+
+      // The same through the docker CLI: web's CA to verify the server, the other bay's client certificate.
+      const mixed = await mkdtemp(join(tmpdir(), 'marina-mixed-'));
+      await copyFile(join(webDir, 'ca.pem'), join(mixed, 'ca.pem'));
+      await copyFile(join(otherDir, 'cert.pem'), join(mixed, 'cert.pem'));
+      await copyFile(join(otherDir, 'key.pem'), join(mixed, 'key.pem'));
+      await copyFile(join(webDir, 'docker.env'), join(mixed, 'docker.env'));
+      const refused = await dockerWithBundle(webDir)(['--tlscert', join(mixed, 'cert.pem'), '--tlskey', join(mixed, 'key.pem'), 'version']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/certificate|tls/i);
+    });
+
+    it('grows to 5 nodes when spec.nodes is raised, and kubectl cannot lower it', async () => {
+      await applyBay('web', { nodes: 5 });
+      await waitFor('the bay to take the new generation', async () => ((await getBay(kubectl, NS, 'web')).status?.readyNodes === 5 ? true : undefined), 300_000, 1_000);
+      bay = await waitReady('web');
+      expect((await swarmNodes(docker)).map((n) => n.status)).toEqual(['Ready', 'Ready', 'Ready', 'Ready', 'Ready']);
+
+      const lowered = await kubectl(['patch', 'bay', 'web', '-n', NS, '--type=merge', '-p', '{"spec":{"nodes":3}}']);
+      expect(lowered.code).not.toBe(0);
+      expect(lowered.stderr).toContain('nodes cannot be lowered');
+      expect((await getBay(kubectl, NS, 'web')).spec.nodes).toBe(5);
+    });
+
+    it('replaces a node whose instance is deleted behind its back: Degraded, then Ready, with no dead swarm member', async () => {
+      const victim = bay.status!.nodes!.find((n) => n.role === 'worker')!;
+      await env.provider.deleteNode(victim.name);
+      await waitForPhase(kubectl, NS, 'web', 'Degraded', 120_000);
+      bay = await waitFor('web Ready again with a replacement', async () => {
+        const b = await getBay(kubectl, NS, 'web');
+        return b.status?.phase === 'Ready' && !b.status.nodes?.some((n) => n.name === victim.name) ? b : undefined;
+      }, 300_000, 1_000);
+      const nodes = await swarmNodes(docker);
+      expect(nodes).toHaveLength(5);
+      expect(nodes.every((n) => n.status === 'Ready')).toBe(true);
+      expect(nodes.map((n) => n.hostname)).not.toContain(victim.name);
+      expect((await env.provider.listNodes({ bayUid: bay.metadata.uid })).length).toBe(5);
+    });
+  });
+
+  it('survives SIGKILL of the operator in the middle of provisioning: no twin, no duplicate member, the same CA', async () => {
+    await applyBay('crash', { nodes: 3 });
+    const uid = await waitFor('the crash bay uid', async () => (await getBay(kubectl, NS, 'crash')).metadata.uid || undefined, 30_000);
+    await waitFor('the first instance of the crash bay', async () => ((await env.provider.listNodes({ bayUid: uid })).length > 0 ? true : undefined), 120_000, 100);
+    await env.operator.kill();
+    const caBefore = await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}']);
+    expect((await getBay(kubectl, NS, 'crash')).status?.phase).not.toBe('Ready');
+
+    env.operator.start();
+    const bay = await waitReady('crash');
+    const instances = await env.provider.listNodes({ bayUid: uid });
+    expect(instances.map((n) => n.ownership!.index).sort()).toEqual([0, 1, 2]);
+    expect(await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(caBefore);
+    const nodes = await swarmNodes(dockerWithBundle(await fetchCredentials(kubeconfig, 'crash', NS)));
+    expect(nodes.map((n) => n.hostname).sort()).toEqual(instances.map((n) => n.name).sort());
+    expect(bay.status?.readyNodes).toBe(3);
+  });
+
+  it('deleting a bay removes every instance and Secret under Delete, and none under Retain', async () => {
+    const crashUid = (await getBay(kubectl, NS, 'crash')).metadata.uid;
+    await mustKubectl(kubectl, ['delete', 'bay', 'crash', '-n', NS, '--timeout=180s']);
+    expect(await env.provider.listNodes({ bayUid: crashUid })).toEqual([]);
+    expect(await mustKubectl(kubectl, ['get', 'secrets', '-n', NS, '-l', 'marina.dev/bay=crash', '-o', 'name'])).toBe('');
+
+    await applyBay('kept', { nodes: 1, deletionPolicy: 'Retain' });
+    const kept = await waitReady('kept');
+    await mustKubectl(kubectl, ['delete', 'bay', 'kept', '-n', NS, '--timeout=180s']);
+    const left = await env.provider.listNodes({ bayUid: kept.metadata.uid });
+    expect(left.map((n) => [n.name, n.status])).toEqual([[kept.status!.nodes![0]!.name, 'running']]);
+    // Released from the bay, so that a garbage collector keeps the credentials to reach the retained nodes.
+    expect(await mustKubectl(kubectl, ['get', 'secret', 'kept-credentials', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { getBay } from '../../support/bays/cluster.js';
+import { useBayTestEnvironment } from '../../support/bays/environment.js';
+import { mustKubectl } from '../../support/kubectl.js';
+import { makeClientIdentity } from '../../support/lxd/index.js';
+import { waitFor } from '../../support/processes.js';
+
+const env = useBayTestEnvironment('e2e-placement');
+const { kubectl, namespace: NS } = env;
+
+interface AggregateView {
+  status?: {
+    readyHosts?: number;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    hosts?: { name: string; ready?: boolean; reason?: string; message?: string; server?: string; imagePresent?: boolean; capacity?: { cpu?: number; memory?: string }; nodes?: number }[];
+  };
+}
+
+async function aggregate(name: string): Promise<AggregateView> {
+  return JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', name, '-o', 'json'])) as AggregateView;
+}
+
+async function readyCondition(bay: string): Promise<{ status: string; reason: string; message: string } | undefined> {
+  return (await getBay(kubectl, NS, bay)).status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+describe('host aggregates and placement', () => {
+  it('an aggregate reports its host: trusted, the node image present, capacity, and the daemon', async () => {
+    const status = (await aggregate(env.aggregate)).status!;
+    expect(status.readyHosts).toBe(1);
+    expect(status.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'AllHostsReady' });
+    expect(status.hosts?.[0]).toMatchObject({ name: 'localhost', ready: true, imagePresent: true });
+    expect(status.hosts?.[0]?.server).toMatch(/^(lxd|incus) /);
+    expect(status.hosts?.[0]?.capacity?.cpu).toBeGreaterThan(0);
+  });
+
+  it('an https host is not Ready while its credentials Secret is missing, nor while it does not trust marina', async () => {
+    const name = 'e2e-remote';
+    const secret = { name: 'e2e-remote-lxd', namespace: NS };
+    await mustKubectl(kubectl, ['apply', '-f', '-'], {
+      input: `apiVersion: marina.dev/v1alpha1\nkind: HostAggregate\nmetadata: {name: ${name}}\nspec:\n  metadata: {suite: remote-only}\n  hosts:\n    - {name: remote, endpoint: "${env.host.httpsEndpoint}", credentialsSecretRef: {name: ${secret.name}, namespace: ${secret.namespace}}}\n`,
+    });
+    try {
+      const missing = await waitFor('CredentialsMissing', async () => ((await aggregate(name)).status?.hosts?.[0]?.reason === 'CredentialsMissing' ? aggregate(name) : undefined), 60_000, 500);
+      expect(missing.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'HostsNotReady' });
+      expect(missing.status?.hosts?.[0]?.message).toContain(`Secret ${secret.namespace}/${secret.name}`);
+
+      // A certificate the host has never been told to trust.
+      const stranger = await makeClientIdentity('marina-e2e-stranger');
+      await mustKubectl(kubectl, ['create', 'secret', 'generic', secret.name, '-n', NS, `--from-literal=tls.crt=${stranger.certificate}`, `--from-literal=tls.key=${stranger.key}`, `--from-literal=serverFingerprint=${env.host.serverFingerprint}`]);
+      const untrusted = await waitFor('Untrusted', async () => ((await aggregate(name)).status?.hosts?.[0]?.reason === 'Untrusted' ? aggregate(name) : undefined), 60_000, 500);
+      expect(untrusted.status?.hosts?.[0]?.message).toContain('does not trust marina');
+      expect(JSON.stringify(untrusted.status)).not.toContain('PRIVATE KEY');
+    } finally {
+      await kubectl(['delete', 'hostaggregate', name, '--wait=false']);
+    }
+  });
+
+  it('a bay that fits nowhere says why for every host, and creates nothing', async () => {
+    await env.applyBay('huge', { nodes: 1, cpu: 64 });
+    const ready = await waitFor('an Unschedulable condition', async () => {
+      const c = await readyCondition('huge');
+      return c?.reason === 'Unschedulable' ? c : undefined;
+    }, 60_000, 500);
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain(`${env.aggregate}/localhost: InsufficientCpu (needs 64 CPUs`);
+    const bay = await getBay(kubectl, NS, 'huge');
+    expect(bay.status?.phase).toBe('Provisioning');
+    expect(await env.provider.listNodes({ bayUid: bay.metadata.uid })).toEqual([]);
+    const events = await mustKubectl(kubectl, ['get', 'events', '-n', NS, '--field-selector', 'reason=Unschedulable', '-o', 'name']);
+    expect(events).not.toBe('');
+    await mustKubectl(kubectl, ['delete', 'bay', 'huge', '-n', NS, '--timeout=120s']);
+  });
+
+  it('a cordoned host keeps its nodes but takes no new ones, until it is uncordoned', async () => {
+    await env.applyBay('steady', { nodes: 1 });
+    const before = await env.waitReady('steady');
+    const cordon = (on: boolean): Promise<string> => mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/hosts/0/cordoned', value: on }])]);
+    await cordon(true);
+    try {
+      await env.applyBay('steady', { nodes: 2 });
+      const ready = await waitFor('HostCordoned', async () => {
+        const c = await readyCondition('steady');
+        return c?.message.includes('HostCordoned') ? c : undefined;
+      }, 60_000, 500);
+      expect(ready.reason).toBe('Unschedulable');
+      const nodes = await env.provider.listNodes({ bayUid: before.metadata.uid });
+      expect(nodes.map((n) => [n.name, n.status])).toEqual([[before.status!.nodes![0]!.name, 'running']]);
+    } finally {
+      await cordon(false);
+    }
+    const after = await waitFor('two ready nodes', async () => {
+      const b = await getBay(kubectl, NS, 'steady');
+      return b.status?.readyNodes === 2 && b.status.phase === 'Ready' ? b : undefined;
+    }, 300_000, 1_000);
+    expect(after.status?.nodes?.map((n) => n.index)).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,36 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../paths.js';
+import { run, type RunResult } from '../processes.js';
+
+/** The real `docker` CLI, configured only by the environment a credentials bundle gives. */
+export type DockerCli = (args: readonly string[], opts?: { input?: string; host?: string }) => Promise<RunResult>;
+
+/** Runs `marina credentials` (the real CLI) into a fresh directory and returns that directory. */
+export async function fetchCredentials(kubeconfig: string, bay: string, namespace: string): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'marina-bundle-')), bay);
+  const result = await run(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'credentials', bay, '-n', namespace, '--kubeconfig', kubeconfig, '-o', dir]);
+  if (result.code !== 0) throw new Error(`marina credentials failed: ${result.stderr}`);
+  return dir;
+}
+
+/**
+ * The docker CLI with DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH from the bundle's docker.env,
+ * sourced by a real shell. `host` points it at another node of the bay (same certificates).
+ */
+export function dockerWithBundle(certDir: string): DockerCli {
+  return (args, opts = {}) => {
+    const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const override = opts.host ? `export DOCKER_HOST='tcp://${opts.host}:2376'; ` : '';
+    return run('sh', ['-c', `. '${join(certDir, 'docker.env')}' && ${override}exec docker ${quoted}`], {
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      env: withoutDockerVariables(process.env),
+      timeoutMs: 180_000,
+    });
+  };
+}
+
+function withoutDockerVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('DOCKER_')));
+}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../paths.js';
+
+/**
+ * `marina run` as its own OS process, as it runs in production, against the test apiserver: so a test
+ * can SIGKILL it mid-reconcile and start another one. Its JSON log lines are kept for failure reports.
+ */
+export class OperatorProcess {
+  private child: ChildProcess | undefined;
+  private readonly lines: string[] = [];
+
+  constructor(
+    private readonly kubeconfigPath: string,
+    private readonly extraArgs: readonly string[] = ['--probe-interval', '5', '--resync', '10'],
+  ) {}
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    if (this.running) return;
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'run', '--kubeconfig', this.kubeconfigPath, '--health-port', '0', ...this.extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer): void => {
+      this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+  }
+
+  /** SIGKILL: no drain, no lease release — a crash. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** Parsed JSON log lines, oldest first (non-JSON lines are skipped). */
+  logRecords(): Record<string, unknown>[] {
+    return this.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  logTail(n = 80): string {
+    return this.lines.slice(-n).join('\n');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
