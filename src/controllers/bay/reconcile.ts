@@ -17,7 +17,7 @@ import { FINALIZER, nodeName } from './names.js';
 import { bringUpNode, DEFAULT_NODE_TIMEOUTS, messageOf, type NodeOutcome, type NodeTimeouts } from './nodes.js';
 import { placeNewNodes, placementRequest, type PlacementLedger } from './placement.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
-import { computeBayStatus, type BayFacts, type NodeFact } from './status.js';
+import { computeBayStatus, recordLoss, type BayFacts, type NodeFact } from './status.js';
 import { ensureSwarm, type LiveNode, type SwarmFacts } from './swarm.js';
 
 export interface BayControllerDeps {
@@ -92,7 +92,7 @@ async function converge(deps: BayControllerDeps, observed: Bay, ctx: ReconcileCo
     const request = placementRequest(observed, await namespaceLabels(deps.client, observed, ctx.signal));
     const result = await placeNewNodes(plan, request, discovery, deps.ledger, (i) => nameOf(observed, i));
     const placed = withPlacements(plan, result);
-    return { scheduled: result, nodes: placed, bay: await recordIntents(deps, observed, placed, ctx) };
+    return { scheduled: result, nodes: placed, bay: await recordIntents(deps, observed, placed, plan.lost, ctx) };
   });
   await reportPlanEvents(deps.events, bay, plan, scheduled);
 
@@ -148,16 +148,19 @@ function withPlacements(plan: NodePlan, scheduled: ScheduleResult): PlannedNode[
 /**
  * Writes the placement of new nodes into status before any instance is created: should the operator
  * die after creating an instance on a host that then becomes unreachable, the index is still known and
- * never handed to a twin.
+ * never handed to a twin. A node just found lost is recorded in the same write, so the bay shows
+ * Degraded while its replacement is being built, not only after.
  */
-async function recordIntents(deps: BayControllerDeps, bay: Bay, nodes: readonly PlannedNode[], ctx: ReconcileContext): Promise<Bay> {
+async function recordIntents(deps: BayControllerDeps, bay: Bay, nodes: readonly PlannedNode[], lost: readonly BayNodeStatus[], ctx: ReconcileContext): Promise<Bay> {
   const fresh = nodes.filter((n) => n.state === 'new');
-  if (fresh.length === 0) return bay;
+  const newlyLost = lost.filter((l) => l.state !== 'Lost');
+  if (fresh.length === 0 && newlyLost.length === 0) return bay;
+  const lostNames = new Set(newlyLost.map((l) => l.name));
   const recorded: BayNodeStatus[] = [
-    ...(bay.status?.nodes ?? []),
+    ...(bay.status?.nodes ?? []).map((n) => (lostNames.has(n.name) ? { ...n, state: 'Lost' as const, ready: false } : n)),
     ...fresh.map((n) => ({ name: nameOf(bay, n.index, n), index: n.index, role: n.role, aggregate: n.aggregate!, host: n.host!, state: 'Pending' as const, ready: false })),
   ];
-  const status = { ...bay.status, nodes: recorded };
+  const status = recordLoss(bay, { ...bay.status, nodes: recorded }, newlyLost, new Date());
   await patchStatus(deps.client, BAY, bay, status, ctx.signal);
   return { ...bay, status };
 }

@@ -113,6 +113,22 @@ function readyCondition(facts: BayFacts, parts: readonly ConditionBody[]): Condi
   return { type: 'Ready', status: 'True', reason: 'BayReady', message: `${facts.desired} nodes in a swarm at ${facts.endpoint}; credentials in Secret ${facts.credentials.secretName}` };
 }
 
+/**
+ * The status as soon as nodes are found lost, before their replacements are built: Degraded, with
+ * NodesReady and Ready saying which nodes are gone. The full computation follows at the end of the
+ * reconcile; this only makes the loss visible while the repair runs.
+ */
+export function recordLoss(bay: Bay, status: BayStatus, lost: readonly BayNodeStatus[], now: Date): BayStatus {
+  if (lost.length === 0) return status;
+  const generation = bay.metadata.generation;
+  const message = `${lost.map((l) => `node ${l.name} is gone from host ${l.host ?? '?'}`).join('; ')}; replacing ${lost.length === 1 ? 'it' : 'them'}`;
+  let conditions = status.conditions;
+  for (const type of ['Ready', 'NodesReady']) {
+    conditions = setCondition(conditions, { type, status: 'False', reason: 'NodeLost', message, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, now);
+  }
+  return { ...status, phase: 'Degraded', conditions };
+}
+
 function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStatus['phase']> {
   if (bay.metadata.deletionTimestamp) return 'Deleting';
   if (ready) return 'Ready';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getBay, waitForPhase, type BaySpecInput, type BayView } from '../../support/bays/cluster.js';
-import { dockerWithBundle, fetchCredentials, type DockerCli } from '../../support/bays/docker-cli.js';
+import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl } from '../../support/kubectl.js';
@@ -62,6 +62,13 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       const nodes = await swarmNodes(docker);
       expect(nodes.map((n) => n.status)).toEqual(['Ready', 'Ready', 'Ready']);
       expect(nodes.map((n) => n.hostname).sort()).toEqual(bay.status!.nodes!.map((n) => n.name).sort());
+    });
+
+    it('eval "$(marina env web)" points the docker CLI at the bay', async () => {
+      const lines = await marinaEnv(kubeconfig, 'web', NS);
+      expect(lines).toMatch(/^export DOCKER_HOST='tcp:\/\/[\d.]+:2376'$/m);
+      expect(lines).toContain('export DOCKER_TLS_VERIFY=1');
+      expect((await swarmNodes(dockerAfterEval(lines))).map((n) => n.status)).toEqual(['Ready', 'Ready', 'Ready']);
     });
 
     it('runs a 3-replica service on an overlay network, one task per node, whose tasks reach each other', async () => {

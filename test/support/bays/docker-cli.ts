@@ -21,7 +21,7 @@ export async function fetchCredentials(kubeconfig: string, bay: string, namespac
  */
 export function dockerWithBundle(certDir: string): DockerCli {
   return (args, opts = {}) => {
-    const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const quoted = shellQuote(args);
     const override = opts.host ? `export DOCKER_HOST='tcp://${opts.host}:2376'; ` : '';
     return run('sh', ['-c', `. '${join(certDir, 'docker.env')}' && ${override}exec docker ${quoted}`], {
       ...(opts.input !== undefined ? { input: opts.input } : {}),
@@ -29,6 +29,26 @@ export function dockerWithBundle(certDir: string): DockerCli {
       timeoutMs: 180_000,
     });
   };
+}
+
+/** Runs `marina env` (the real CLI) for bash and returns the lines it prints for eval. */
+export async function marinaEnv(kubeconfig: string, bay: string, namespace: string): Promise<string> {
+  const certDir = join(await mkdtemp(join(tmpdir(), 'marina-env-')), bay);
+  const result = await run(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'env', bay, '-n', namespace, '--kubeconfig', kubeconfig, '--shell', 'bash', '--cert-dir', certDir]);
+  if (result.code !== 0) throw new Error(`marina env failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** `eval "$(marina env ...)"` in a real bash, then the docker CLI. */
+export function dockerAfterEval(envLines: string): DockerCli {
+  return (args) => {
+    const quoted = shellQuote(args);
+    return run('bash', ['-c', `eval "$MARINA_ENV" && exec docker ${quoted}`], { env: { ...withoutDockerVariables(process.env), MARINA_ENV: envLines }, timeoutMs: 180_000 });
+  };
+}
+
+function shellQuote(args: readonly string[]): string {
+  return args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 }
 
 function withoutDockerVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

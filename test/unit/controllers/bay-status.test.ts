@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Bay } from '../../../src/api/types.generated.js';
-import { computeBayStatus, type BayFacts, type NodeFact } from '../../../src/controllers/bay/status.js';
+import { computeBayStatus, recordLoss, type BayFacts, type NodeFact } from '../../../src/controllers/bay/status.js';
 import type { SwarmNode } from '../../../src/swarm/index.js';
 
 const now = new Date('2026-11-21T10:00:00Z');
@@ -98,6 +98,17 @@ describe('the status of a bay, computed from facts in one place', () => {
     const members = new Map([...f.swarm!.members].map(([k, m]) => [k, m.hostname === 'web-abc-2' ? { ...m, role: 'worker' as const, managerReachability: undefined } : m]));
     const status = computeBayStatus(bay({}, { nodes: 3, managers: 3 }), { ...f, swarm: { ...f.swarm!, members } }, now);
     expect(status.conditions?.find((c) => c.type === 'SwarmReady')?.reason).toBe('SwarmForming');
+  });
+
+  it('shows Degraded the moment a node is found lost, before its replacement is built', () => {
+    const ready = computeBayStatus(bay(), facts([node(0), node(1)]), now);
+    const lost = { name: 'web-abc-1', index: 1, role: 'worker' as const, host: 'h1', state: 'Ready' as const };
+    const status = recordLoss(bay(ready), ready, [lost], now);
+    expect(status.phase).toBe('Degraded');
+    const byType = Object.fromEntries(status.conditions!.map((c) => [c.type, c]));
+    expect(byType.Ready).toMatchObject({ status: 'False', reason: 'NodeLost', message: 'node web-abc-1 is gone from host h1; replacing it' });
+    expect(byType.NodesReady?.reason).toBe('NodeLost');
+    expect(byType.SwarmReady?.status).toBe('True');
   });
 
   it('never puts a key in status: only expiries', () => {
