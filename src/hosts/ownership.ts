@@ -13,6 +13,16 @@ export const OWNERSHIP_KEYS = {
   role: 'user.marina.node.role',
 } as const satisfies Record<keyof NodeOwnership, string>;
 
+/**
+ * Set to "false" when a bay is deleted with deletionPolicy Retain: the node keeps running and keeps its
+ * ownership keys for the record, but marina no longer lists, adopts or deletes it.
+ */
+export const MANAGED_KEY = 'user.marina.managed';
+
+export function isReleased(config: Readonly<Record<string, string | undefined>>): boolean {
+  return config[MANAGED_KEY] === 'false';
+}
+
 export function ownershipToConfig(ownership: NodeOwnership): Record<string, string> {
   return {
     [OWNERSHIP_KEYS.bayUid]: ownership.bayUid,

@@ -41,6 +41,12 @@ export interface HostProvider {
   /** No-op when already stopped. */
   stopNode(name: string, options?: StopOptions): Promise<void>;
 
+  /**
+   * Marks the node unmanaged: it keeps running, but listNodes no longer returns it and ensureNode will not
+   * adopt it. Returns false when the node is gone.
+   */
+  releaseNode(name: string): Promise<boolean>;
+
   /** Stops (forcibly) and deletes. Returns false when the node was already gone. */
   deleteNode(name: string): Promise<boolean>;
 

@@ -21,9 +21,10 @@ import { BAY_LABEL } from './secrets.js';
 export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<ReconcileResult> {
   if (!hasFinalizer(bay, FINALIZER)) return {};
   if (bay.spec.deletionPolicy === 'Retain') {
+    const released = await releaseNodes(deps, bay, ctx);
     await releaseSecrets(deps.client, bay, ctx.signal);
     await removeFinalizer(deps.client, BAY, bay, FINALIZER);
-    ctx.log.info('bay deleted; its nodes are retained');
+    ctx.log.info({ released }, 'bay deleted; its nodes keep running, unmanaged');
     return {};
   }
   const left = await deleteNodes(deps, bay, ctx);
@@ -66,6 +67,20 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileCont
     if (why !== undefined) left.push(`${recorded.name} on unreachable host ${recorded.host} (${why})`);
   }
   return left;
+}
+
+/** Under Retain: every node found is marked unmanaged, so that marina never adopts or deletes it again. */
+async function releaseNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<string[]> {
+  const discovery = await discoverBayNodes(bay, deps.aggregates.store.list(), deps.registry, ctx.signal);
+  const released: string[] = [];
+  for (const node of discovery.discovered) {
+    const provider = discovery.hosts.get(`${node.aggregate}/${node.host}`)?.provider;
+    if (provider && (await provider.releaseNode(node.name))) released.push(node.name);
+  }
+  if (released.length > 0) {
+    await deps.events.record(bay, { type: 'Normal', reason: 'NodesRetained', action: 'Delete', note: `left running, unmanaged: ${released.join(', ')}` });
+  }
+  return released;
 }
 
 async function bayLabelledSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<SecretObject[]> {

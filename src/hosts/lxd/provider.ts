@@ -1,5 +1,5 @@
 import { HostOperationError, InvalidNodeSpecError, NodeConflictError, NodeNotFoundError } from '../errors.js';
-import { matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
+import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
 import type { HostProvider } from '../provider.js';
 import type {
   BridgeNetwork,
@@ -117,7 +117,7 @@ export class LxdHostProvider implements HostProvider {
     // recursion=2 embeds each instance's state (addresses) in one round trip.
     const instances = await this.client.get<LxdInstance[]>('/1.0/instances?recursion=2', call);
     return instances
-      .filter((instance) => matchesSelector(ownershipFromConfig(instance.config), selector))
+      .filter((instance) => !isReleased(instance.config) && matchesSelector(ownershipFromConfig(instance.config), selector))
       .map((instance) => nodeInfoFromInstance(this.name, instance, instance.state))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -136,6 +136,15 @@ export class LxdHostProvider implements HostProvider {
     const instance = await this.requireInstance(name, call);
     if (instance.status === 'Stopped') return;
     await this.stopInstance(name, options, call);
+  }
+
+  async releaseNode(name: string): Promise<boolean> {
+    const call: CallContext = { operation: 'release-node', instance: name };
+    await this.client.requireTrusted(call);
+    if (!(await this.readInstance(name, call))) return false;
+    // PATCH merges into the instance's configuration; nothing else of the node changes.
+    await this.client.run('PATCH', instancePath(name), call, { json: { config: { [MANAGED_KEY]: 'false' } }, operationTimeoutMs: DELETE_TIMEOUT_MS });
+    return true;
   }
 
   async deleteNode(name: string): Promise<boolean> {
@@ -224,6 +233,9 @@ export class LxdHostProvider implements HostProvider {
 
   private async adopt(instance: LxdInstance, spec: NodeSpec, call: CallContext): Promise<EnsuredNode> {
     const ownership = ownershipFromConfig(instance.config);
+    if (isReleased(instance.config)) {
+      throw new NodeConflictError(this.client.context(call), 'the name is taken by a node released from its bay (deletionPolicy Retain)');
+    }
     if (!ownership || !sameBay(ownership, spec.ownership)) {
       throw new NodeConflictError(this.client.context(call), `the name is taken by ${describeOwner(ownership)}`);
     }

@@ -179,8 +179,11 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
     await applyBay('kept', { nodes: 1, deletionPolicy: 'Retain' });
     const kept = await waitReady('kept');
     await mustKubectl(kubectl, ['delete', 'bay', 'kept', '-n', NS, '--timeout=180s']);
-    const left = await env.provider.listNodes({ bayUid: kept.metadata.uid });
-    expect(left.map((n) => [n.name, n.status])).toEqual([[kept.status!.nodes![0]!.name, 'running']]);
+    // The node keeps running, released: marina lists, adopts and deletes it no more.
+    const keptNode = kept.status!.nodes![0]!.name;
+    expect((await env.provider.getNode(keptNode))?.status).toBe('running');
+    expect(await env.provider.listNodes({ bayUid: kept.metadata.uid })).toEqual([]);
+    await env.provider.deleteNode(keptNode);
     // Released from the bay, so that a garbage collector keeps the credentials to reach the retained nodes.
     expect(await mustKubectl(kubectl, ['get', 'secret', 'kept-credentials', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
   });
