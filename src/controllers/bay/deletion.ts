@@ -7,7 +7,7 @@ import type { ReconcileContext, ReconcileResult } from '../../runtime/reconcile.
 import { patchStatus } from '../../runtime/status.js';
 import { BAY, SECRET, type SecretObject } from '../kinds.js';
 import { discoverBayNodes } from './discovery.js';
-import { FINALIZER, RELEASE_UNREACHABLE_ANNOTATION } from './names.js';
+import { FINALIZER, hostKey, RELEASE_UNREACHABLE_ANNOTATION } from './names.js';
 import { messageOf } from './nodes.js';
 import type { BayControllerDeps } from './reconcile.js';
 import { BAY_LABEL } from './secrets.js';
@@ -52,7 +52,7 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileCont
   const left: string[] = [];
   await Promise.all(
     discovery.discovered.map(async (node) => {
-      const provider = discovery.hosts.get(`${node.aggregate}/${node.host}`)?.provider;
+      const provider = discovery.hosts.get(hostKey(node.aggregate, node.host))?.provider;
       try {
         await provider!.deleteNode(node.name);
         await deps.events.record(bay, { type: 'Normal', reason: 'NodeDeleted', action: 'Delete', note: `node ${node.name} deleted from host ${node.host}` });
@@ -62,7 +62,7 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileCont
     }),
   );
   for (const recorded of bay.status?.nodes ?? []) {
-    const key = `${recorded.aggregate ?? ''}/${recorded.host ?? ''}`;
+    const key = hostKey(recorded.aggregate ?? '', recorded.host ?? '');
     const why = discovery.unreachable.get(key);
     if (why !== undefined) left.push(`${recorded.name} on unreachable host ${recorded.host} (${why})`);
   }
@@ -74,7 +74,7 @@ async function releaseNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileCon
   const discovery = await discoverBayNodes(bay, deps.aggregates.store.list(), deps.registry, ctx.signal);
   const released: string[] = [];
   for (const node of discovery.discovered) {
-    const provider = discovery.hosts.get(`${node.aggregate}/${node.host}`)?.provider;
+    const provider = discovery.hosts.get(hostKey(node.aggregate, node.host))?.provider;
     if (provider && (await provider.releaseNode(node.name))) released.push(node.name);
   }
   if (released.length > 0) {

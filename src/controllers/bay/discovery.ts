@@ -1,6 +1,7 @@
 import type { AggregateHost, Bay, HostAggregate } from '../../api/types.generated.js';
 import type { HostProvider, NodeInfo } from '../../hosts/index.js';
 import type { HostRegistry } from '../host-registry.js';
+import { hostKey } from './names.js';
 import type { DiscoveredNode } from './plan.js';
 
 /** One host of one aggregate, with its provider when marina can talk to it. */
@@ -18,7 +19,6 @@ export interface Discovery {
   readonly unreachable: ReadonlyMap<string, string>;
 }
 
-export const hostKey = (aggregate: string, host: string): string => `${aggregate}/${host}`;
 
 /**
  * Phase 2a: what exists. Every host of every aggregate is asked for the bay's nodes by the bay's uid

@@ -22,3 +22,6 @@ export const nodeTlsSecretName = (node: string): string => `${node}-tls`;
 export const FINALIZER = 'marina.dev/bay-cleanup';
 /** An admin sets this on a deleting bay to release it although some hosts could not be reached. */
 export const RELEASE_UNREACHABLE_ANNOTATION = 'marina.dev/release-unreachable-nodes';
+
+/** `aggregate/host`: how a host is keyed across discovery, placement, the plan and status. */
+export const hostKey = (aggregate: string, host: string): string => `${aggregate}/${host}`;

@@ -1,7 +1,8 @@
 import type { Bay } from '../../api/types.generated.js';
 import { parseBytes } from '../../api/quantity.js';
 import { scheduleNodes, type BayFootprint, type HostCandidate, type NodeToPlace, type PlacementRequest, type ScheduleResult } from '../../scheduler/index.js';
-import { hostKey, type Discovery, type HostRef } from './discovery.js';
+import type { Discovery, HostRef } from './discovery.js';
+import { hostKey } from './names.js';
 import type { NodePlan } from './plan.js';
 
 interface Intent {

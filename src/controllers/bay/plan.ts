@@ -1,5 +1,6 @@
 import type { BayNodeStatus } from '../../api/types.generated.js';
 import type { NodeRole } from '../../scheduler/types.js';
+import { hostKey } from './names.js';
 
 /**
  * The node plan of a bay: which nodes exist, which must be (re)created, which were lost. Pure: it reads
@@ -63,7 +64,7 @@ export interface NodePlan {
 /** States a recorded node reaches once its instance is known to have existed. */
 const EVER_RAN: ReadonlySet<BayNodeStatus['state']> = new Set(['Running', 'Ready', 'Lost', 'Draining']);
 
-const hostKeyOf = (n: { aggregate?: string; host?: string }): string => `${n.aggregate ?? ''}/${n.host ?? ''}`;
+const hostKeyOf = (n: { aggregate?: string; host?: string }): string => hostKey(n.aggregate ?? '', n.host ?? '');
 
 export function planNodes(input: PlanInput): NodePlan {
   const discoveredByIndex = new Map(input.discovered.map((d) => [d.index, d]));

@@ -6,6 +6,7 @@ import {
   promote,
   readLocalSwarmState,
   removeNode,
+  type DockerClient,
   type LocalSwarmState,
   type SwarmNode,
 } from '../../swarm/index.js';
@@ -57,13 +58,16 @@ export async function ensureSwarm(pki: BayPki, live: readonly LiveNode[], liveNa
   }
   const manager = nodeDocker(pki, anchor.address);
   const joined = await joinMissing(pki, byIndex, states, anchor, manager);
-  await promoteManagers(manager, byIndex);
-  const { removed, problems } = await removeGoneMembers(manager, liveNames);
-  const members = new Map((await listSwarmNodes(manager)).map((m) => [m.hostname, m]));
+  const listed = await listSwarmNodes(manager);
+  const promoted = await promoteManagers(manager, listed, byIndex);
+  const { removed, problems } = await removeGoneMembers(manager, listed, liveNames);
+  // One listing serves the decisions above; a second is needed only when they changed membership.
+  const final = promoted > 0 || removed.length > 0 ? await listSwarmNodes(manager) : listed;
+  const members = new Map(final.map((m) => [m.hostname, m]));
   return { anchor, members, removed, joined, initialised, problems };
 }
 
-async function joinMissing(pki: BayPki, nodes: readonly LiveNode[], states: ReadonlyMap<string, LocalSwarmState>, anchor: LiveNode, manager: ReturnType<typeof nodeDocker>): Promise<string[]> {
+async function joinMissing(pki: BayPki, nodes: readonly LiveNode[], states: ReadonlyMap<string, LocalSwarmState>, anchor: LiveNode, manager: DockerClient): Promise<string[]> {
   const missing = nodes.filter((n) => n !== anchor && states.get(n.name)?.state !== 'active');
   if (missing.length === 0) return [];
   const tokens = await joinTokens(manager);
@@ -74,12 +78,12 @@ async function joinMissing(pki: BayPki, nodes: readonly LiveNode[], states: Read
   return missing.map((n) => n.name);
 }
 
-/** Workers the plan made managers (spec.managers was raised) are promoted in the swarm. */
-async function promoteManagers(manager: ReturnType<typeof nodeDocker>, nodes: readonly LiveNode[]): Promise<void> {
+/** Workers the plan made managers (spec.managers was raised) are promoted in the swarm; returns how many. */
+async function promoteManagers(manager: DockerClient, members: readonly SwarmNode[], nodes: readonly LiveNode[]): Promise<number> {
   const wanted = new Set(nodes.filter((n) => n.role === 'manager').map((n) => n.name));
-  for (const member of await listSwarmNodes(manager)) {
-    if (wanted.has(member.hostname) && member.role === 'worker' && member.state === 'ready') await promote(manager, member.id);
-  }
+  const toPromote = members.filter((m) => wanted.has(m.hostname) && m.role === 'worker' && m.state === 'ready');
+  for (const member of toPromote) await promote(manager, member.id);
+  return toPromote.length;
 }
 
 /**
@@ -87,8 +91,7 @@ async function promoteManagers(manager: ReturnType<typeof nodeDocker>, nodes: re
  * (their replacement joined under another name) and the old entry of a node that re-joined. A member
  * that is still up is never removed.
  */
-async function removeGoneMembers(manager: ReturnType<typeof nodeDocker>, liveNames: ReadonlySet<string>): Promise<{ removed: string[]; problems: string[] }> {
-  const members = await listSwarmNodes(manager);
+async function removeGoneMembers(manager: DockerClient, members: readonly SwarmNode[], liveNames: ReadonlySet<string>): Promise<{ removed: string[]; problems: string[] }> {
   const newestUp = new Map<string, SwarmNode>();
   for (const m of members) if (m.state === 'ready') newestUp.set(m.hostname, m);
   const removed: string[] = [];

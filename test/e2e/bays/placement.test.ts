@@ -95,4 +95,37 @@ describe('host aggregates and placement', () => {
     }, 300_000, 1_000);
     expect(after.status?.nodes?.map((n) => n.index)).toEqual([0, 1]);
   });
+
+  it('a host that cannot be reached makes the bay Degraded and deletes nothing; a deletion waits for it until released', async () => {
+    await env.applyBay('remote-ish', { nodes: 1 });
+    const before = await env.waitReady('remote-ish');
+    const node = before.status!.nodes![0]!.name;
+    const endpoint = (to: string): Promise<string> => mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/hosts/0/endpoint', value: to }])]);
+    await endpoint('unix:///nonexistent/lxd/unix.socket');
+    try {
+      const ready = await waitFor('HostUnreachable', async () => {
+        const c = await readyCondition('remote-ish');
+        return c?.reason === 'HostUnreachable' ? c : undefined;
+      }, 60_000, 500);
+      expect(ready.message).toContain(`${node} on localhost`);
+      const bay = await getBay(kubectl, NS, 'remote-ish');
+      expect(bay.status?.phase).toBe('Degraded');
+      expect(bay.status?.nodes?.map((n) => [n.name, n.state])).toEqual([[node, 'Lost']]);
+      expect((await env.provider.getNode(node))?.status).toBe('running');
+
+      await mustKubectl(kubectl, ['delete', 'bay', 'remote-ish', '-n', NS, '--wait=false']);
+      const blocked = await waitFor('DeletionBlocked', async () => {
+        const c = await readyCondition('remote-ish');
+        return c?.reason === 'DeletionBlocked' ? c : undefined;
+      }, 60_000, 500);
+      expect(blocked.message).toContain(`${node} on unreachable host localhost`);
+      await mustKubectl(kubectl, ['annotate', 'bay', 'remote-ish', '-n', NS, 'marina.dev/release-unreachable-nodes=true']);
+      await mustKubectl(kubectl, ['wait', '--for=delete', 'bay/remote-ish', '-n', NS, '--timeout=60s']);
+      // Released, not deleted: nothing was done to the node on the host marina could not reach.
+      expect((await env.provider.getNode(node))?.status).toBe('running');
+    } finally {
+      await endpoint(env.host.socketEndpoint);
+      await env.provider.deleteNode(node);
+    }
+  });
 });
