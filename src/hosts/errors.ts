@@ -12,6 +12,7 @@ export type HostErrorCode =
   | 'api'
   | 'not-found'
   | 'conflict'
+  | 'busy'
   | 'operation-failed'
   | 'invalid-spec';
 
@@ -93,6 +94,13 @@ export class NodeNotFoundError extends HostError {
 export class NodeConflictError extends HostError {
   constructor(context: HostErrorContext, detail: string) {
     super('conflict', context, detail);
+  }
+}
+
+/** The node must be stopped for what was asked (reconfiguring it), and it runs. */
+export class NodeBusyError extends HostError {
+  constructor(context: HostErrorContext, detail: string) {
+    super('busy', context, detail);
   }
 }
 

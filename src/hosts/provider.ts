@@ -5,6 +5,7 @@ import type {
   ExecResult,
   HostCapacity,
   HostIdentity,
+  HostObservation,
   ImageRef,
   NodeFile,
   NodeInfo,
@@ -28,6 +29,13 @@ export interface HostProvider {
    * Start it with startNode once its files are pushed.
    */
   ensureNode(spec: NodeSpec): Promise<EnsuredNode>;
+
+  /**
+   * Brings an adopted, stopped node in line with the spec and the host's settings: settings are
+   * changed in place; a different image means the instance is created anew under the same name (so
+   * callers do this only for nodes that never ran workloads). Throws NodeBusyError for a running node.
+   */
+  reconfigureNode(spec: NodeSpec): Promise<EnsuredNode>;
 
   /** undefined when no instance of that name exists. */
   getNode(name: string): Promise<NodeInfo | undefined>;
@@ -64,6 +72,9 @@ export interface HostProvider {
 
   /** The host's resources and the sum of what its instances are allowed to use. */
   capacity(): Promise<HostCapacity>;
+
+  /** Capacity and marina's nodes from one listing of the host's instances. */
+  observe(): Promise<HostObservation>;
 
   /** undefined when the host has no image under that alias. */
   findImage(alias: string): Promise<ImageRef | undefined>;

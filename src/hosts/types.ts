@@ -70,12 +70,29 @@ export interface NodeInfo {
   readonly createdAt: Date | undefined;
   /** Fingerprint of the image the node was created from. */
   readonly imageFingerprint: string | undefined;
+  /** Modules the host loads before the node starts (LXD linux.kernel_modules), as configured. */
+  readonly kernelModules: readonly string[];
+}
+
+/** A node setting that a spec can ask for and an existing instance can differ in. */
+export type NodeSetting = 'image' | 'kernel-modules' | 'cpu' | 'memory' | 'processes' | 'disk';
+
+/** One setting of an existing node that differs from what is asked of it now. */
+export interface NodeDrift {
+  readonly setting: NodeSetting;
+  readonly actual: string;
+  readonly wanted: string;
 }
 
 export interface EnsuredNode {
   readonly node: NodeInfo;
   /** false: an instance of that name already existed and belonged to the same bay, so it was adopted. */
   readonly created: boolean;
+  /**
+   * For an adopted node: where its instance differs from the spec and the host's settings (kernel
+   * modules, image). Always empty for a node just created. The caller decides whether to repair it.
+   */
+  readonly drift: readonly NodeDrift[];
 }
 
 export interface NodeFile {
@@ -139,6 +156,17 @@ export interface HostCapacity {
   };
   /** marina's nodes only (instances with ownership keys): their flavors. */
   readonly reservedByMarina: Allocation;
+}
+
+/**
+ * One look at a host: what it has and marina's nodes on it, taken from a single listing of its
+ * instances. Kept per host by the operator and shared by every bay, so that host traffic grows with
+ * the number of hosts, not bays × hosts.
+ */
+export interface HostObservation {
+  readonly capacity: HostCapacity;
+  /** marina's nodes that are not released (what listNodes({}) returns). */
+  readonly nodes: readonly NodeInfo[];
 }
 
 /** Who answers on a host and whether it trusts marina. */

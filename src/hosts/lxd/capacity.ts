@@ -8,14 +8,15 @@ import { parseBytes, parseCpuLimit } from './units.js';
 
 /**
  * The host's hardware (`GET /1.0/resources`), the size of the node pool, and what every instance on
- * the host — marina's or not — is entitled to by its limits. Limits, not usage: a scheduler places by
+ * the host — marina's or not — is entitled to by its limits; with the instances listed for it (with
+ * their state at recursion 2, so one listing serves an observation too). Limits, not usage: a scheduler places by
  * promises, and an idle node may get busy. Stopped instances count too; they come back at boot.
  */
-export async function hostCapacity(client: LxdClient, storagePool: string): Promise<HostCapacity> {
+export async function hostCapacity(client: LxdClient, storagePool: string, instanceRecursion: 1 | 2 = 1): Promise<HostCapacity & { instances: LxdInstance[] }> {
   const call: CallContext = { operation: 'capacity' };
   const [resources, instances, pool] = await Promise.all([
     client.get<LxdResources>('/1.0/resources', call),
-    client.get<LxdInstance[]>('/1.0/instances?recursion=1', call),
+    client.get<LxdInstance[]>(`/1.0/instances?recursion=${instanceRecursion}`, call),
     poolResources(client, storagePool, call),
   ]);
   return {
@@ -26,6 +27,7 @@ export async function hostCapacity(client: LxdClient, storagePool: string): Prom
       instances.filter((instance) => ownershipFromConfig(instance.config) !== undefined),
       resources.memory.total,
     ),
+    instances,
   };
 }
 

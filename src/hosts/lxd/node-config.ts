@@ -116,6 +116,7 @@ export function nodeInfoFromInstance(
     limits: nodeLimits(instance),
     createdAt: createdAt && !Number.isNaN(createdAt.getTime()) ? createdAt : undefined,
     imageFingerprint: config['volatile.base_image'],
+    kernelModules: (config['linux.kernel_modules'] ?? '').split(',').map((m) => m.trim()).filter(Boolean),
   };
 }
 

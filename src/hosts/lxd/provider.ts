@@ -1,4 +1,5 @@
-import { HostOperationError, InvalidNodeSpecError, NodeConflictError, NodeNotFoundError } from '../errors.js';
+import { nodeDrift } from '../drift.js';
+import { HostOperationError, InvalidNodeSpecError, NodeBusyError, NodeConflictError, NodeNotFoundError } from '../errors.js';
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
 import type { HostProvider } from '../provider.js';
 import type {
@@ -8,7 +9,9 @@ import type {
   ExecResult,
   HostCapacity,
   HostIdentity,
+  HostObservation,
   ImageRef,
+  NodeDrift,
   NodeFile,
   NodeInfo,
   NodeOwnership,
@@ -93,7 +96,24 @@ export class LxdHostProvider implements HostProvider {
       return this.adopt(raced, spec, call);
     }
     await this.writeIdentity(spec);
-    return { node: await this.requireNode(spec.name, call), created: true };
+    return { node: await this.requireNode(spec.name, call), created: true, drift: [] };
+  }
+
+  async reconfigureNode(spec: NodeSpec): Promise<EnsuredNode> {
+    const call: CallContext = { operation: 'reconfigure-node', instance: spec.name };
+    validateNodeSpec(spec, this.client.context(call));
+    await this.client.requireTrusted(call);
+    const instance = await this.requireInstance(spec.name, call);
+    this.requireSameBay(instance, spec, call);
+    if (instance.status !== 'Stopped') throw new NodeBusyError(this.client.context(call), `the node is ${instance.status.toLowerCase()}; only a stopped node is reconfigured`);
+    const drift = await this.driftOf(instance, spec);
+    if (drift.some((d) => d.setting === 'image')) {
+      // An instance cannot change its root filesystem's image: the node is made again, same name.
+      await this.deleteNode(spec.name);
+      return this.ensureNode(spec);
+    }
+    if (drift.length > 0) await this.client.run('PUT', instancePath(spec.name), call, { json: this.reconfigured(instance, spec), operationTimeoutMs: DELETE_TIMEOUT_MS });
+    return { node: await this.requireNode(spec.name, call), created: false, drift: [] };
   }
 
   private oneCreationAtATime<T>(create: () => Promise<T>): Promise<T> {
@@ -183,7 +203,18 @@ export class LxdHostProvider implements HostProvider {
 
   async capacity(): Promise<HostCapacity> {
     await this.client.requireTrusted({ operation: 'capacity' });
-    return hostCapacity(this.client, this.storagePool);
+    const { instances: _listed, ...capacity } = await hostCapacity(this.client, this.storagePool);
+    return capacity;
+  }
+
+  async observe(): Promise<HostObservation> {
+    await this.client.requireTrusted({ operation: 'observe' });
+    const { instances, ...capacity } = await hostCapacity(this.client, this.storagePool, 2);
+    const nodes = instances
+      .filter((instance) => !isReleased(instance.config) && ownershipFromConfig(instance.config) !== undefined)
+      .map((instance) => nodeInfoFromInstance(this.name, instance, instance.state))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return { capacity, nodes };
   }
 
   async findImage(alias: string): Promise<ImageRef | undefined> {
@@ -232,6 +263,15 @@ export class LxdHostProvider implements HostProvider {
   }
 
   private async adopt(instance: LxdInstance, spec: NodeSpec, call: CallContext): Promise<EnsuredNode> {
+    this.requireSameBay(instance, spec, call);
+    // A crash between creating the instance and writing its hostname leaves a stopped node without
+    // one; writing it again is harmless.
+    if (instance.status === 'Stopped') await this.writeIdentity(spec);
+    const node = await this.requireNode(spec.name, call);
+    return { node, created: false, drift: await this.driftOf(instance, spec) };
+  }
+
+  private requireSameBay(instance: LxdInstance, spec: NodeSpec, call: CallContext): void {
     const ownership = ownershipFromConfig(instance.config);
     if (isReleased(instance.config)) {
       throw new NodeConflictError(this.client.context(call), 'the name is taken by a node released from its bay (deletionPolicy Retain)');
@@ -239,10 +279,22 @@ export class LxdHostProvider implements HostProvider {
     if (!ownership || !sameBay(ownership, spec.ownership)) {
       throw new NodeConflictError(this.client.context(call), `the name is taken by ${describeOwner(ownership)}`);
     }
-    // A crash between creating the instance and writing its hostname leaves a stopped node without
-    // one; writing it again is harmless.
-    if (instance.status === 'Stopped') await this.writeIdentity(spec);
-    return { node: await this.requireNode(spec.name, call), created: false };
+  }
+
+  /** The image alias is looked up again: an aggregate's new image is drift for nodes of the old one. */
+  private async driftOf(instance: LxdInstance, spec: NodeSpec): Promise<NodeDrift[]> {
+    const image = await findImageAlias(this.client, spec.image);
+    const node = nodeInfoFromInstance(this.name, instance, undefined);
+    return nodeDrift(node, { flavor: spec.flavor, kernelModules: this.kernelModules, imageFingerprint: image?.fingerprint });
+  }
+
+  /** The instance as it is, with the settings marina owns replaced by what the spec asks now. */
+  private reconfigured(instance: LxdInstance, spec: NodeSpec): Record<string, unknown> {
+    const wanted = instanceCreateRequest(spec, { storagePool: this.storagePool, kernelModules: this.kernelModules, managedBridge: true });
+    const config = { ...instance.config, ...wanted.config };
+    if (!('linux.kernel_modules' in wanted.config)) delete config['linux.kernel_modules'];
+    const root = { ...instance.devices.root, size: wanted.devices.root?.size ?? '' };
+    return { config, devices: { ...instance.devices, root }, profiles: [], ephemeral: false, stateful: false, description: '' };
   }
 
   private async stopInstance(name: string, options: StopOptions, call: CallContext): Promise<void> {
