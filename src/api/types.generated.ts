@@ -108,6 +108,8 @@ export interface BayNodeStatus {
   swarmNodeID?: string;
   /** Expiry of the node's Docker server certificate. */
   certificateNotAfter?: string;
+  /** What is wrong with the node, when something is: why it is not ready, or how its instance differs from what its aggregate and flavor ask now (a running node is never changed for that). */
+  problem?: string;
 }
 
 /** Expiry and rotation of the bay's certificates (never the keys). */
@@ -257,8 +259,8 @@ export interface HostStatus {
   allocated?: HostResources;
   /** Number of marina nodes on the host. */
   nodes?: number;
-  /** When the host was last probed. */
-  lastProbeTime?: string;
+  /** When the host's readiness or reason last changed. Hosts are probed every probe interval, but status is written only when something in it changes. */
+  lastTransitionTime?: string;
 }
 
 /** What marina observed on the hosts, written only by marina. */
@@ -271,7 +273,7 @@ export interface HostAggregateStatus {
   readyHosts?: number;
   /** Number of bay nodes on the aggregate's hosts. */
   nodes?: number;
-  /** What each host reported at its last probe. */
+  /** What each host reported at its last probe that changed something. */
   hosts?: HostStatus[];
 }
 

@@ -7,7 +7,9 @@ export interface RunOptions {
   readonly kubeconfig?: string;
   readonly healthPort: number;
   readonly leaderElect: boolean;
-  readonly leaseNamespace: string;
+  readonly namespace: string;
+  readonly leaseNamespace?: string;
+  readonly credentialsNamespace: string[];
   readonly probeInterval: number;
   readonly resync: number;
   readonly concurrency: number;
@@ -24,9 +26,15 @@ export async function runOperator(opts: RunOptions): Promise<void> {
     kubeConfig,
     log,
     healthServer: { port: opts.healthPort },
-    ...(opts.leaderElect ? { leaderElection: { leaseName: 'marina-operator', leaseNamespace: opts.leaseNamespace } } : {}),
+    ...(opts.leaderElect ? { leaderElection: { leaseName: 'marina-operator', leaseNamespace: opts.leaseNamespace ?? opts.namespace } } : {}),
   });
-  const { registry } = registerControllers(mgr, { probeIntervalMs: opts.probeInterval * 1000, bayResyncMs: opts.resync * 1000, bayConcurrency: opts.concurrency });
+  const { registry } = registerControllers(mgr, {
+    namespace: opts.namespace,
+    credentialNamespaces: opts.credentialsNamespace,
+    probeIntervalMs: opts.probeInterval * 1000,
+    bayResyncMs: opts.resync * 1000,
+    bayConcurrency: opts.concurrency,
+  });
   try {
     await mgr.run();
   } finally {

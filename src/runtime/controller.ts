@@ -15,6 +15,7 @@ import {
   type Reconciler,
   type ReconcileRequest,
 } from './reconcile.js';
+import type { UpdatePredicate } from './predicates.js';
 import { objectKey, parseKey, type KubeObject } from './resource.js';
 import { sleep } from './sleep.js';
 import { WorkQueue } from './workqueue.js';
@@ -25,6 +26,8 @@ export type KeyMapper = (obj: KubeObject) => readonly string[];
 export interface RelatedWatch {
   readonly informer: Informer<KubeObject>;
   readonly map: KeyMapper;
+  /** Which updates count; every update when absent. */
+  readonly updates?: UpdatePredicate;
 }
 
 /** Called after a TerminalError, with the primary object as cached (undefined if it is gone). */
@@ -35,6 +38,8 @@ export interface ControllerOptions<T extends KubeObject> {
   readonly name: string;
   /** The primary kind: each of its objects is one key. */
   readonly for: Informer<T>;
+  /** Which updates of primary objects wake the controller; every update when absent. */
+  readonly updates?: UpdatePredicate<T>;
   /** Kinds whose objects have a primary object as controller owner reference. */
   readonly owns?: readonly Informer<KubeObject>[];
   /** Other kinds, with a mapper from their objects to primary keys. */
@@ -69,12 +74,12 @@ export class Controller<T extends KubeObject> {
     this.log = opts.log.child({ controller: opts.name });
     this.metrics = opts.metrics.forController(opts.name, this.concurrency);
     this.queue = new WorkQueue({ backoff: opts.backoff, metrics: opts.metrics.forWorkQueue(opts.name) });
-    opts.for.addEventHandler(this.enqueueing((obj) => [objectKey(obj)]));
+    opts.for.addEventHandler(this.enqueueing((obj) => [objectKey(obj)], opts.updates as UpdatePredicate | undefined));
     const primary = opts.for.resource;
     for (const informer of opts.owns ?? []) {
       informer.addEventHandler(this.enqueueing((obj) => [controllerKeyOf(obj, primary)].filter((k) => k !== undefined)));
     }
-    for (const { informer, map } of opts.watches ?? []) informer.addEventHandler(this.enqueueing(map));
+    for (const { informer, map, updates } of opts.watches ?? []) informer.addEventHandler(this.enqueueing(map, updates));
   }
 
   private get informers(): Informer<KubeObject>[] {
@@ -114,14 +119,16 @@ export class Controller<T extends KubeObject> {
     void this.queue.shutDown();
   }
 
-  private enqueueing(map: KeyMapper): EventHandler<KubeObject> {
+  private enqueueing(map: KeyMapper, updates?: UpdatePredicate): EventHandler<KubeObject> {
     const enqueue = (...objs: KubeObject[]): void => {
       for (const key of new Set(objs.flatMap(map))) this.queue.add(key);
     };
     return {
       onAdd: (obj) => enqueue(obj),
       // Both sides: a changed owner reference or label moves the object from one primary to another.
-      onUpdate: (oldObj, newObj) => enqueue(oldObj, newObj),
+      onUpdate: (oldObj, newObj) => {
+        if (!updates || updates(oldObj, newObj)) enqueue(oldObj, newObj);
+      },
       onDelete: (obj) => enqueue(obj),
     };
   }

@@ -26,10 +26,20 @@ export { Manager, type LeaderElectionConfig, type ManagedControllerOptions, type
 export { RuntimeMetrics, type ControllerMetrics } from './metrics.js';
 export { formatMicroTime } from './micro-time.js';
 export { controllerKeyOf, controllerOf, controllerReference, withOwnerReference } from './owner-refs.js';
+export {
+  annotationsChanged,
+  anyOf,
+  deletionOrFinalizersChanged,
+  generationChanged,
+  labelsChanged,
+  specOrMetadataChanged,
+  type UpdatePredicate,
+} from './predicates.js';
 export type { ReconcileContext, ReconcileRequest, ReconcileResult, Reconciler } from './reconcile.js';
 export { Reflector, type ReflectorStats, type ReflectorTuning } from './reflector.js';
 export {
   apiVersionOf,
+  isNewerVersion,
   objectKey,
   parseKey,
   type KubeList,

@@ -95,6 +95,16 @@ export class Informer<T extends KubeObject> implements ReflectorSink<T> {
     return this.store.get(key);
   }
 
+  /**
+   * Read-your-writes: the object a write of this controller returned goes into the cache at once,
+   * without waking handlers — the controller knows what it wrote, and its next reconcile must not
+   * act on the state from before the write (client-go's mutation cache does the same). The watch
+   * event for that version arrives later as a no-op.
+   */
+  observeWrite(obj: T | undefined): void {
+    if (obj?.metadata.name) this.store.absorb(obj);
+  }
+
   list(): T[] {
     return this.store.list();
   }

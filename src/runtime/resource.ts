@@ -98,3 +98,15 @@ export function nameOf(obj: KubeObject): ObjectName {
   if (!name) throw new Error('object has no metadata.name');
   return namespace ? { namespace, name } : { name };
 }
+
+/**
+ * Whether `candidate` is a later state of the object than `known`. resourceVersions are opaque by
+ * contract, but etcd-backed apiservers issue increasing integers; anything else counts as newer when
+ * it differs, which is what a watch would deliver next.
+ */
+export function isNewerVersion(candidate: string | undefined, known: string | undefined): boolean {
+  if (candidate === undefined) return false;
+  if (known === undefined) return true;
+  if (/^\d+$/.test(candidate) && /^\d+$/.test(known)) return BigInt(candidate) > BigInt(known);
+  return candidate !== known;
+}

@@ -1,4 +1,4 @@
-import { objectKey, type KubeObject } from './resource.js';
+import { isNewerVersion, objectKey, type KubeObject } from './resource.js';
 
 /** What a relist changed, relative to the store's previous content. */
 export interface ReplaceDelta<T extends KubeObject> {
@@ -45,6 +45,21 @@ export class Store<T extends KubeObject> {
     if (!oldObj) return { kind: 'added', obj };
     if (oldObj.metadata.resourceVersion === obj.metadata.resourceVersion) return { kind: 'unchanged' };
     return { kind: 'updated', oldObj, newObj: obj };
+  }
+
+  /**
+   * Records an object the controller just wrote, as the apiserver returned it, unless the cache holds
+   * a later state already. The watch delivers the same version later, which then counts as unchanged.
+   * Returns whether the store took it.
+   */
+  absorb(obj: T): boolean {
+    const key = objectKey(obj);
+    const known = this.items.get(key);
+    if (known && (known.metadata.uid !== obj.metadata.uid || !isNewerVersion(obj.metadata.resourceVersion, known.metadata.resourceVersion))) {
+      return false;
+    }
+    this.items.set(key, obj);
+    return true;
   }
 
   /** Removes an object; the result carries the last state the watch delivered. */

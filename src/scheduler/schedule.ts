@@ -11,6 +11,7 @@ import {
   type Unschedulable,
 } from './types.js';
 import { defaultWeighers, type HostWeigher } from './weighers.js';
+import { selectorMatches } from './selector.js';
 
 export interface SchedulerOptions {
   readonly filters?: readonly HostFilter[];
@@ -91,4 +92,23 @@ export function describeUnschedulable(u: Unschedulable): string {
   if (u.rejections.length === 0) return `no host can take node ${u.index} (${u.role}): no aggregate offers any host`;
   const reasons = u.rejections.map((r) => `${r.aggregate}/${r.host}: ${r.reason} (${r.message})`).join('; ');
   return `no host can take node ${u.index} (${u.role}): ${reasons}`;
+}
+
+/**
+ * True when no eligible host could take the flavor even if it were empty: waiting for room cannot
+ * help, a person must change the bay or the aggregates. Hosts that are not ready do not count (they
+ * say nothing of their size), and with no eligible host at all the answer is false: one may come.
+ */
+export function flavorFitsNowhere(request: PlacementRequest, hosts: readonly HostCandidate[]): boolean {
+  const eligible = hosts.filter(
+    (h) => h.ready && selectorMatches(request.aggregateSelector, h.metadata) && selectorMatches(h.allowedNamespaces, request.namespaceLabels),
+  );
+  if (eligible.length === 0) return false;
+  const { flavor } = request;
+  return eligible.every(
+    (h) =>
+      flavor.cpu > h.capacity.cpu * h.overcommit.cpu ||
+      flavor.memoryBytes > h.capacity.memoryBytes * h.overcommit.memory ||
+      (h.capacity.diskBytes !== undefined && flavor.diskBytes > h.capacity.diskBytes),
+  );
 }

@@ -4,48 +4,85 @@ import type { Informer } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import type { ReconcileContext, ReconcileRequest, ReconcileResult, Reconciler } from '../../runtime/reconcile.js';
 import { patchStatus } from '../../runtime/status.js';
-import type { HostRegistry } from '../host-registry.js';
-import { HOST_AGGREGATE } from '../kinds.js';
-import { probeHost } from './probe.js';
-import { aggregateStatus, msUntilNextProbe } from './status.js';
+import { hostKey } from '../bay/names.js';
+import type { HostInventory } from '../hosts/inventory.js';
+import type { HostRegistry } from '../hosts/registry.js';
+import { HOST_AGGREGATE, type SecretObject } from '../kinds.js';
+import type { MarinaMetrics } from '../metrics.js';
+import { HOST_READY, probeHost, type ProbedHost } from './probe.js';
+import { aggregateStatus } from './status.js';
 
 export interface AggregateControllerDeps {
   readonly client: KubeClient;
   readonly aggregates: Informer<HostAggregate>;
   readonly registry: HostRegistry;
+  readonly inventory: HostInventory;
   readonly events: EventRecorder;
+  readonly metrics?: MarinaMetrics;
+  /** Reads a host credentials Secret from the cache (its version decides whether to probe again at once). */
+  readonly secret: (namespace: string, name: string) => SecretObject | undefined;
   /** How often every host is probed. */
   readonly probeIntervalMs: number;
   readonly now?: () => Date;
 }
 
-/** Probes the hosts of each HostAggregate and reports them in its status, with Events on changes. */
+interface LastProbe {
+  readonly at: number;
+  /** The aggregate's generation and its credentials Secrets' versions at that probe. */
+  readonly inputs: string;
+}
+
+/**
+ * Probes the hosts of each HostAggregate and reports them in its status, with Events on changes.
+ * The probe schedule is kept in memory, not in status: a probe that finds nothing new writes nothing.
+ * A new spec or new credentials are probed at once.
+ */
 export function aggregateReconciler(deps: AggregateControllerDeps): Reconciler {
   const now = deps.now ?? (() => new Date());
+  const lastProbe = new Map<string, LastProbe>();
   return async (req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult> => {
+    forgetHostsNoLongerListed(deps);
     const aggregate = deps.aggregates.store.get(req.key);
-    deps.registry.retain(liveHostKeys(deps.aggregates.store.list()));
-    if (!aggregate) return {};
-    const wait = msUntilNextProbe(aggregate, deps.probeIntervalMs, now());
+    if (!aggregate) {
+      lastProbe.delete(req.key);
+      return {};
+    }
+    const inputs = probeInputs(aggregate, deps.secret);
+    const previous = lastProbe.get(req.key);
+    const wait = previous && previous.inputs === inputs ? previous.at + deps.probeIntervalMs - now().getTime() : 0;
     if (wait > 0) return { requeueAfter: wait };
 
     const probedAt = now();
+    const name = aggregate.metadata.name!;
     const hosts = await Promise.all(
-      aggregate.spec.hosts.map(async (host) => probeHost(host.name, await deps.registry.handle(aggregate, host, ctx.signal), aggregate, probedAt)),
+      aggregate.spec.hosts.map((host) => probeHost(host.name, hostKey(name, host.name), deps.registry.handle(aggregate, host), aggregate, deps.inventory)),
     );
+    lastProbe.set(req.key, { at: probedAt.getTime(), inputs });
+    for (const host of hosts) deps.metrics?.probed(name, host.name, host.ready ? HOST_READY : (host.reason ?? 'NotReady'));
     await recordTransitions(deps.events, aggregate, hosts);
-    await patchStatus(deps.client, HOST_AGGREGATE, aggregate, aggregateStatus(aggregate, hosts, probedAt), ctx.signal);
-    ctx.log.debug({ ready: hosts.filter((h) => h.ready).length, hosts: hosts.length }, 'probed hosts');
+    const written = await patchStatus(deps.client, HOST_AGGREGATE, aggregate, aggregateStatus(aggregate, hosts, probedAt), ctx.signal);
+    deps.aggregates.observeWrite(written);
+    ctx.log.debug({ ready: hosts.filter((h) => h.ready).length, hosts: hosts.length, wrote: written !== undefined }, 'probed hosts');
     return { requeueAfter: deps.probeIntervalMs };
   };
 }
 
-function liveHostKeys(aggregates: readonly HostAggregate[]): Set<string> {
-  return new Set(aggregates.flatMap((a) => a.spec.hosts.map((h) => `${a.metadata.name}/${h.name}`)));
+function probeInputs(aggregate: HostAggregate, secret: AggregateControllerDeps['secret']): string {
+  const versions = aggregate.spec.hosts.map((h) => {
+    const ref = h.credentialsSecretRef;
+    return ref ? (secret(ref.namespace, ref.name)?.metadata.resourceVersion ?? 'missing') : '';
+  });
+  return JSON.stringify([aggregate.metadata.generation, versions]);
 }
 
-async function recordTransitions(events: EventRecorder, aggregate: HostAggregate, hosts: readonly HostStatus[]): Promise<void> {
-  const before = new Map((aggregate.status?.hosts ?? []).map((h) => [h.name, h]));
+function forgetHostsNoLongerListed(deps: AggregateControllerDeps): void {
+  const live = new Set(deps.aggregates.store.list().flatMap((a) => a.spec.hosts.map((h) => hostKey(a.metadata.name!, h.name))));
+  deps.registry.retain(live);
+  deps.inventory.retain(live);
+}
+
+async function recordTransitions(events: EventRecorder, aggregate: HostAggregate, hosts: readonly ProbedHost[]): Promise<void> {
+  const before = new Map<string, HostStatus>((aggregate.status?.hosts ?? []).map((h) => [h.name, h]));
   for (const host of hosts) {
     const previous = before.get(host.name);
     if (previous?.ready === host.ready && previous?.reason === host.reason) continue;

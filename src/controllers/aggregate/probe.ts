@@ -1,11 +1,22 @@
 import type { HostAggregate, HostStatus } from '../../api/types.generated.js';
 import { formatBytes } from '../../api/quantity.js';
-import { HostError, type HostProvider } from '../../hosts/index.js';
-import { formatTime } from '../../runtime/conditions.js';
-import type { HostHandle } from '../host-registry.js';
+import { HostError } from '../../hosts/index.js';
+import type { HostInventory } from '../hosts/inventory.js';
+import type { HostHandle } from '../hosts/registry.js';
 
 /** Why a host is not ready, as a CamelCase reason: what a person fixes differs for each. */
-export type HostNotReadyReason = 'CredentialsMissing' | 'CredentialsInvalid' | 'Unreachable' | 'Untrusted' | 'TlsFailure' | 'ProbeFailed' | 'ImageMissing' | 'BridgeMissing';
+export type HostNotReadyReason =
+  | 'CredentialsMissing'
+  | 'CredentialsInvalid'
+  | 'CredentialsNotAllowed'
+  | 'Unreachable'
+  | 'Untrusted'
+  | 'TlsFailure'
+  | 'ProbeFailed'
+  | 'ImageMissing'
+  | 'BridgeMissing';
+
+export const HOST_READY = 'Ready';
 
 const REASON_BY_CODE: Partial<Record<HostError['code'], HostNotReadyReason>> = {
   unreachable: 'Unreachable',
@@ -14,42 +25,44 @@ const REASON_BY_CODE: Partial<Record<HostError['code'], HostNotReadyReason>> = {
   unauthorized: 'Untrusted',
 };
 
+/** One host's probe: the status entry, without the transition time (status.ts keeps that). */
+export type ProbedHost = Omit<HostStatus, 'lastTransitionTime'>;
+
 /**
  * Asks one host what the aggregate needs to know: that it answers and trusts marina, that the node
  * image and the bridge exist, what it has and what its instances are entitled to, and how many marina
- * nodes it runs.
+ * nodes it runs. The instance listing is the host's observation in the inventory, which bays read.
  */
-export async function probeHost(name: string, handle: HostHandle, aggregate: HostAggregate, now: Date): Promise<HostStatus> {
-  const base = { name, lastProbeTime: formatTime(now) };
-  if (!handle.ok) return { ...base, ready: false, reason: handle.reason, message: handle.message };
+export async function probeHost(name: string, key: string, handle: HostHandle, aggregate: HostAggregate, inventory: HostInventory): Promise<ProbedHost> {
+  if (!handle.ok) return { name, ready: false, reason: handle.reason, message: handle.message };
   try {
-    return { ...base, ...(await inspect(handle.provider, aggregate)) };
+    const provider = handle.provider;
+    const identity = await provider.probe();
+    const server = `${identity.server} ${identity.version}`;
+    if (!identity.trusted) {
+      return { name, ready: false, server, reason: 'Untrusted', message: "the host answers but does not trust marina's client certificate: add it to the host's trust store (docs/hosts.md)" };
+    }
+    const [view, image, bridge] = await Promise.all([
+      inventory.observe(key, provider, 0),
+      provider.findImage(aggregate.spec.image),
+      provider.getBridge(aggregate.spec.network.bridge),
+    ]);
+    if (!view.ok) throw view.error;
+    inventory.setImage(key, image?.fingerprint);
+    const { capacity } = view;
+    const facts = {
+      name,
+      server,
+      imagePresent: image !== undefined,
+      capacity: { cpu: capacity.total.cpu, memory: formatBytes(capacity.total.memoryBytes) },
+      allocated: { cpu: capacity.allocated.cpu, memory: formatBytes(capacity.allocated.memoryBytes) },
+      nodes: view.nodes.size,
+    };
+    if (!image) return { ...facts, ready: false, reason: 'ImageMissing', message: `the node image ${aggregate.spec.image} is not on the host: run marina image build there` };
+    if (!bridge) return { ...facts, ready: false, reason: 'BridgeMissing', message: `the bridge ${aggregate.spec.network.bridge} does not exist on the host` };
+    return { ...facts, ready: true, reason: HOST_READY, message: 'the host answers, trusts marina and has the node image' };
   } catch (err) {
     const reason = err instanceof HostError ? (REASON_BY_CODE[err.code] ?? 'ProbeFailed') : 'ProbeFailed';
-    return { ...base, ready: false, reason, message: err instanceof Error ? err.message : String(err) };
+    return { name, ready: false, reason, message: err instanceof Error ? err.message : String(err) };
   }
-}
-
-async function inspect(provider: HostProvider, aggregate: HostAggregate): Promise<Omit<HostStatus, 'name' | 'lastProbeTime'>> {
-  const identity = await provider.probe();
-  const server = `${identity.server} ${identity.version}`;
-  if (!identity.trusted) {
-    return { ready: false, server, reason: 'Untrusted', message: "the host answers but does not trust marina's client certificate: add it to the host's trust store (docs/hosts.md)" };
-  }
-  const [capacity, image, bridge, nodes] = await Promise.all([
-    provider.capacity(),
-    provider.findImage(aggregate.spec.image),
-    provider.getBridge(aggregate.spec.network.bridge),
-    provider.listNodes({}),
-  ]);
-  const facts = {
-    server,
-    imagePresent: image !== undefined,
-    capacity: { cpu: capacity.total.cpu, memory: formatBytes(capacity.total.memoryBytes) },
-    allocated: { cpu: capacity.allocated.cpu, memory: formatBytes(capacity.allocated.memoryBytes) },
-    nodes: nodes.length,
-  };
-  if (!image) return { ...facts, ready: false, reason: 'ImageMissing', message: `the node image ${aggregate.spec.image} is not on the host: run marina image build there` };
-  if (!bridge) return { ...facts, ready: false, reason: 'BridgeMissing', message: `the bridge ${aggregate.spec.network.bridge} does not exist on the host` };
-  return { ...facts, ready: true, reason: 'Ready', message: 'the host answers, trusts marina and has the node image' };
 }

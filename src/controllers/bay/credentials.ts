@@ -1,9 +1,8 @@
 import type { Bay } from '../../api/types.generated.js';
 import { BUNDLE_FILES, credentialsBundle, inspectCertificate, issueClientCertificate } from '../../pki/index.js';
-import type { KubeClient } from '../../runtime/kube-client.js';
 import type { BayPki } from './certificates.js';
 import { credentialsSecretName } from './names.js';
-import { readSecret, writeSecret } from './secrets.js';
+import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
 
 export interface PublishedCredentials {
   readonly secretName: string;
@@ -15,9 +14,9 @@ export interface PublishedCredentials {
  * in a Secret of the bay's namespace, owned by the bay. The user's client certificate is issued once and
  * kept; the scripts follow the endpoint.
  */
-export async function publishCredentials(client: KubeClient, bay: Bay, pki: BayPki, endpoint: string, signal?: AbortSignal): Promise<PublishedCredentials> {
+export async function publishCredentials(access: SecretAccess, bay: Bay, pki: BayPki, endpoint: string, signal?: AbortSignal): Promise<PublishedCredentials> {
   const secretName = credentialsSecretName(bay.metadata.name!);
-  const existing = await readSecret(client, bay.metadata.namespace!, secretName, signal);
+  const existing = readOwnSecret(access, bay, secretName);
   let certPem = existing?.[BUNDLE_FILES.cert];
   let keyPem = existing?.[BUNDLE_FILES.key];
   if (!certPem || !keyPem) {
@@ -26,6 +25,6 @@ export async function publishCredentials(client: KubeClient, bay: Bay, pki: BayP
     keyPem = issued.keyPem;
   }
   const bundle = credentialsBundle({ caPems: [pki.ca.certPem], certPem, keyPem, endpoint: { address: endpoint } });
-  await writeSecret(client, bay, secretName, 'Opaque', bundle, signal);
+  await writeSecret(access, bay, secretName, 'Opaque', bundle, signal);
   return { secretName, clientNotAfter: inspectCertificate(certPem).notAfter };
 }

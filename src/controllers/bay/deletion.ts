@@ -1,41 +1,40 @@
 import type { Bay } from '../../api/types.generated.js';
-import { formatTime, setCondition } from '../../runtime/conditions.js';
+import { formatTime } from '../../runtime/conditions.js';
 import { isNotFound } from '../../runtime/errors.js';
 import { hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/reconcile.js';
 import { patchStatus } from '../../runtime/status.js';
 import { BAY, SECRET, type SecretObject } from '../kinds.js';
-import { discoverBayNodes } from './discovery.js';
+import type { BayControllerDeps } from './deps.js';
+import { discoverBayNodes, type Discovery } from './discovery.js';
 import { FINALIZER, hostKey, RELEASE_UNREACHABLE_ANNOTATION } from './names.js';
-import { messageOf } from './nodes.js';
-import type { BayControllerDeps } from './reconcile.js';
 import { BAY_LABEL } from './secrets.js';
+import { deletionStatus } from './status.js';
 
 /**
  * A deleted bay: under `Delete` its nodes and Secrets are removed; under `Retain` the nodes keep running
  * and its Secrets are released from the bay (so the tenant keeps the credentials to reach them). The
  * finalizer goes only when nothing is left behind — or when an admin releases nodes on hosts that are
- * gone for good with the release annotation. The condition says what is left meanwhile.
+ * gone for good with the release annotation. The condition says what is left meanwhile. Hosts are
+ * observed afresh: a deletion must not miss a node an old observation did not show.
  */
 export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<ReconcileResult> {
   if (!hasFinalizer(bay, FINALIZER)) return {};
+  const discovery = await discoverBayNodes(bay, deps.aggregates.store.list(), deps.registry, deps.inventory, 0);
   if (bay.spec.deletionPolicy === 'Retain') {
-    const released = await releaseNodes(deps, bay, ctx);
+    const released = await releaseNodes(deps, bay, discovery);
     await releaseSecrets(deps.client, bay, ctx.signal);
     await removeFinalizer(deps.client, BAY, bay, FINALIZER);
     ctx.log.info({ released }, 'bay deleted; its nodes keep running, unmanaged');
     return {};
   }
-  const left = await deleteNodes(deps, bay, ctx);
+  const left = await deleteNodes(deps, bay, discovery);
   const released = bay.metadata.annotations?.[RELEASE_UNREACHABLE_ANNOTATION] === 'true';
   if (left.length > 0 && !released) {
-    const message = `waiting to delete ${left.join('; ')}. If those hosts are gone for good, annotate the bay with ${RELEASE_UNREACHABLE_ANNOTATION}=true to finish without them`;
-    const now = new Date();
-    const ready = { type: 'Ready', status: 'False' as const, reason: 'DeletionBlocked', message };
-    await patchStatus(deps.client, BAY, bay, { ...bay.status, phase: 'Deleting', conditions: setCondition(bay.status?.conditions, ready, now) }, ctx.signal);
-    await deps.events.record(bay, { type: 'Warning', reason: 'DeletionBlocked', action: 'Delete', note: message });
-    return { requeueAfter: deps.retryMs };
+    deps.bays.observeWrite(await patchStatus(deps.client, BAY, bay, deletionStatus(bay, left, RELEASE_UNREACHABLE_ANNOTATION, new Date()), ctx.signal));
+    await deps.events.record(bay, { type: 'Warning', reason: 'DeletionBlocked', action: 'Delete', note: deletionStatus(bay, left, RELEASE_UNREACHABLE_ANNOTATION, new Date()).conditions![0]!.message });
+    return { requeueAfter: deps.timing.retryMs };
   }
   if (left.length > 0) {
     await deps.events.record(bay, { type: 'Warning', reason: 'NodesReleased', action: 'Delete', note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})` });
@@ -47,35 +46,38 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
 }
 
 /** Deletes every node found on a reachable host; returns what could not be deleted, with the reason. */
-async function deleteNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<string[]> {
-  const discovery = await discoverBayNodes(bay, deps.aggregates.store.list(), deps.registry, ctx.signal);
+async function deleteNodes(deps: BayControllerDeps, bay: Bay, discovery: Discovery): Promise<string[]> {
   const left: string[] = [];
   await Promise.all(
     discovery.discovered.map(async (node) => {
-      const provider = discovery.hosts.get(hostKey(node.aggregate, node.host))?.provider;
+      const key = hostKey(node.aggregate, node.host);
+      const provider = discovery.hosts.get(key)?.provider;
       try {
         await provider!.deleteNode(node.name);
+        deps.inventory.dropNode(key, node.name);
         await deps.events.record(bay, { type: 'Normal', reason: 'NodeDeleted', action: 'Delete', note: `node ${node.name} deleted from host ${node.host}` });
       } catch (err) {
-        left.push(`${node.name} on ${node.host} (${messageOf(err)})`);
+        left.push(`${node.name} on ${node.host} (${err instanceof Error ? err.message : String(err)})`);
       }
     }),
   );
   for (const recorded of bay.status?.nodes ?? []) {
-    const key = hostKey(recorded.aggregate ?? '', recorded.host ?? '');
-    const why = discovery.unreachable.get(key);
+    const why = discovery.unreachable.get(hostKey(recorded.aggregate ?? '', recorded.host ?? ''));
     if (why !== undefined) left.push(`${recorded.name} on unreachable host ${recorded.host} (${why})`);
   }
   return left;
 }
 
 /** Under Retain: every node found is marked unmanaged, so that marina never adopts or deletes it again. */
-async function releaseNodes(deps: BayControllerDeps, bay: Bay, ctx: ReconcileContext): Promise<string[]> {
-  const discovery = await discoverBayNodes(bay, deps.aggregates.store.list(), deps.registry, ctx.signal);
+async function releaseNodes(deps: BayControllerDeps, bay: Bay, discovery: Discovery): Promise<string[]> {
   const released: string[] = [];
   for (const node of discovery.discovered) {
-    const provider = discovery.hosts.get(hostKey(node.aggregate, node.host))?.provider;
-    if (provider && (await provider.releaseNode(node.name))) released.push(node.name);
+    const key = hostKey(node.aggregate, node.host);
+    const provider = discovery.hosts.get(key)?.provider;
+    if (provider && (await provider.releaseNode(node.name))) {
+      released.push(node.name);
+      deps.inventory.dropNode(key, node.name);
+    }
   }
   if (released.length > 0) {
     await deps.events.record(bay, { type: 'Normal', reason: 'NodesRetained', action: 'Delete', note: `left running, unmanaged: ${released.join(', ')}` });

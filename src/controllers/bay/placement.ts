@@ -17,19 +17,12 @@ interface Intent {
 const INTENT_TTL_MS = 10 * 60_000;
 
 /**
- * Nodes placed but not created yet, across all bays of this operator. A host's capacity report only
+ * Nodes placed but not created yet, across all bays of this operator. A host's observation only
  * shows instances that exist, so without this two bays scheduling at the same moment would both see
- * the same free room. Placement runs one bay at a time under the ledger's lock.
+ * the same free room. Placement reads and records synchronously, so two bays never interleave there.
  */
 export class PlacementLedger {
   private readonly intents = new Map<string, Intent>();
-  private tail: Promise<unknown> = Promise.resolve();
-
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
 
   reservedOn(host: string, exceptNodes: ReadonlySet<string>, now: number): { cpu: number; memoryBytes: number; diskBytes: number } {
     const sum = { cpu: 0, memoryBytes: 0, diskBytes: 0 };
@@ -64,29 +57,28 @@ export function placementRequest(bay: Bay, namespaceLabels: Readonly<Record<stri
 }
 
 /**
- * Phase 2b: places the plan's new nodes. Capacity is read live from the candidate hosts (placement is
- * rare, and a stale report would over-pack), plus what the ledger holds for nodes not created yet.
+ * Phase 2b: places the plan's new nodes. Capacity comes from each host's observation, which counts
+ * every node marina created since (the inventory notes them), plus what the ledger holds for nodes
+ * placed but not created yet; instances made by others show up at the host's next probe.
  */
-export async function placeNewNodes(
+export function placeNewNodes(
   plan: NodePlan,
   request: PlacementRequest,
   discovery: Discovery,
   ledger: PlacementLedger,
   nodeNameOf: (index: number) => string,
-): Promise<ScheduleResult> {
+): ScheduleResult {
   const toPlace: NodeToPlace[] = plan.nodes.filter((n) => n.state === 'new').map((n) => ({ index: n.index, role: n.role }));
   if (toPlace.length === 0) return { placements: [], unschedulable: [] };
-  return ledger.exclusive(async () => {
-    const now = Date.now();
-    const existing = new Set(discovery.discovered.map((d) => d.name));
-    for (const name of existing) ledger.settle(name);
-    const candidates = await Promise.all([...discovery.hosts.values()].map((ref) => candidate(ref, discovery, ledger, existing, now)));
-    const result = scheduleNodes(toPlace, request, candidates, footprintOf(plan));
-    for (const p of result.placements) {
-      ledger.record(nodeNameOf(p.index), { host: hostKey(p.aggregate, p.host), cpu: request.flavor.cpu, memoryBytes: request.flavor.memoryBytes, diskBytes: request.flavor.diskBytes, at: now });
-    }
-    return result;
-  });
+  const now = Date.now();
+  const existing = new Set(discovery.discovered.map((d) => d.name));
+  for (const name of existing) ledger.settle(name);
+  const result = scheduleNodes(toPlace, request, candidatesOf(discovery, ledger, existing, now), footprintOf(plan));
+  for (const p of result.placements) {
+    const { cpu, memoryBytes, diskBytes } = request.flavor;
+    ledger.record(nodeNameOf(p.index), { host: hostKey(p.aggregate, p.host), cpu, memoryBytes, diskBytes, at: now });
+  }
+  return result;
 }
 
 function footprintOf(plan: NodePlan): BayFootprint {
@@ -101,7 +93,11 @@ function footprintOf(plan: NodePlan): BayFootprint {
   return { nodesByHost, managersByHost };
 }
 
-async function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLedger, existing: ReadonlySet<string>, now: number): Promise<HostCandidate> {
+export function candidatesOf(discovery: Discovery, ledger: PlacementLedger | undefined, existing: ReadonlySet<string>, now: number): HostCandidate[] {
+  return [...discovery.hosts.values()].map((ref) => candidate(ref, discovery, ledger, existing, now));
+}
+
+function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLedger | undefined, existing: ReadonlySet<string>, now: number): HostCandidate {
   const { aggregate, host } = ref;
   const probed = aggregate.status?.hosts?.find((h) => h.name === host.name);
   const base = {
@@ -113,19 +109,15 @@ async function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLe
     overcommit: aggregate.spec.overcommit,
   };
   const notReady = (reason: string): HostCandidate => ({ ...base, ready: false, notReadyReason: reason, capacity: { cpu: 0, memoryBytes: 0 }, allocated: { cpu: 0, memoryBytes: 0 } });
-  if (discovery.unreachable.has(ref.key) || !ref.provider) return notReady(discovery.unreachable.get(ref.key) ?? 'unreachable');
+  if (discovery.unreachable.has(ref.key) || !ref.provider || !ref.view?.ok) return notReady(discovery.unreachable.get(ref.key) ?? 'unreachable');
   if (!probed) return notReady('not probed yet');
   if (!probed.ready) return notReady(probed.reason ?? 'not ready');
-  try {
-    const capacity = await ref.provider.capacity();
-    const pending = ledger.reservedOn(ref.key, existing, now);
-    return {
-      ...base,
-      ready: true,
-      capacity: { cpu: capacity.total.cpu, memoryBytes: capacity.total.memoryBytes, ...(capacity.total.diskBytes !== undefined ? { diskBytes: capacity.total.diskBytes } : {}) },
-      allocated: { cpu: capacity.allocated.cpu + pending.cpu, memoryBytes: capacity.allocated.memoryBytes + pending.memoryBytes, diskBytes: capacity.allocated.diskBytes + pending.diskBytes },
-    };
-  } catch (err) {
-    return notReady(err instanceof Error ? err.message : String(err));
-  }
+  const { total, allocated } = ref.view.capacity;
+  const pending = ledger?.reservedOn(ref.key, existing, now) ?? { cpu: 0, memoryBytes: 0, diskBytes: 0 };
+  return {
+    ...base,
+    ready: true,
+    capacity: { cpu: total.cpu, memoryBytes: total.memoryBytes, ...(total.diskBytes !== undefined ? { diskBytes: total.diskBytes } : {}) },
+    allocated: { cpu: allocated.cpu + pending.cpu, memoryBytes: allocated.memoryBytes + pending.memoryBytes, diskBytes: allocated.diskBytes + pending.diskBytes },
+  };
 }

@@ -1,4 +1,5 @@
 import type { BayNodeStatus } from '../../api/types.generated.js';
+import type { NodeInfo } from '../../hosts/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
 import { hostKey } from './names.js';
 
@@ -24,6 +25,8 @@ export interface DiscoveredNode {
   readonly host: string;
   readonly running: boolean;
   readonly address?: string;
+  /** The node as its host listed it (limits, modules, image), for drift checks. */
+  readonly info?: NodeInfo;
 }
 
 export interface PlanInput {

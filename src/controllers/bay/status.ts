@@ -2,6 +2,8 @@ import type { Bay, BayNodeStatus, BayStatus } from '../../api/types.generated.js
 import { formatTime, setCondition, type Condition, type ConditionUpdate } from '../../runtime/conditions.js';
 import { describeUnschedulable, type Unschedulable } from '../../scheduler/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
+import type { BayFailure } from './failures.js';
+import { REASONS, type Reason } from './reasons.js';
 import type { SwarmFacts } from './swarm.js';
 
 /** What one reconcile learned about one node. */
@@ -17,43 +19,43 @@ export interface NodeFact {
   readonly ready: boolean;
   readonly swarmNodeID?: string;
   readonly certificateNotAfter?: Date;
-  /** Why the node is not ready, for the NodesReady message. */
+  /** What is wrong with the node: why it is not ready, or how it drifted from its aggregate. */
   readonly problem?: string;
 }
 
 /** Everything the phases recorded; status and conditions are computed from this in one place. */
 export interface BayFacts {
-  readonly certificates: { readonly ok: true; readonly caNotAfter: Date } | { readonly ok: false; readonly message: string };
+  readonly certificates: { readonly ok: true; readonly caNotAfter: Date } | { readonly ok: false; readonly reason: Reason; readonly message: string };
   readonly desired: number;
   readonly nodes: readonly NodeFact[];
   readonly unschedulable: readonly Unschedulable[];
+  /** No eligible host could ever take the flavor: growth waits for a person, not for room. */
+  readonly fitsNowhere?: boolean;
   /** Host key → why it could not be reached. */
   readonly unreachable: ReadonlyMap<string, string>;
   readonly swarm?: SwarmFacts;
   readonly swarmError?: string;
   readonly endpoint?: string;
   readonly credentials?: { readonly secretName: string; readonly clientNotAfter: Date };
+  /** Failures of the nodes phase, terminal first: they name the reason NodesReady gives. */
+  readonly nodeFailures?: readonly BayFailure[];
 }
 
 export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady'] as const;
 
+type ConditionBody = Omit<ConditionUpdate, 'observedGeneration'>;
+
 export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatus {
-  const generation = bay.metadata.generation;
-  const withGeneration = (c: Omit<ConditionUpdate, 'observedGeneration'>): ConditionUpdate => ({ ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
   const certificates = certificatesCondition(facts);
   const nodes = nodesCondition(facts);
   const swarm = swarmCondition(bay, facts);
   const ready = readyCondition(facts, [certificates, nodes, swarm]);
-  let conditions: Condition[] | undefined = bay.status?.conditions;
-  for (const c of [ready, certificates, nodes, swarm]) conditions = setCondition(conditions, withGeneration(c), now);
-  const ordered = CONDITION_TYPES.map((t) => conditions!.find((c) => c.type === t)!);
-
   const nodeNotAfters = facts.nodes.flatMap((n) => (n.certificateNotAfter ? [n.certificateNotAfter.getTime()] : []));
   return {
     ...bay.status,
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    ...generationOf(bay),
     phase: phaseOf(bay, facts, ready.status === 'True'),
-    conditions: ordered,
+    conditions: withConditions(bay, bay.status?.conditions, [ready, certificates, nodes, swarm], now),
     nodes: facts.nodes.map(toNodeStatus),
     readyNodes: facts.nodes.filter((n) => n.ready).length,
     ...(facts.endpoint ? { endpoint: facts.endpoint } : {}),
@@ -67,50 +69,67 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
   };
 }
 
-type ConditionBody = Omit<ConditionUpdate, 'observedGeneration'>;
+/** Conditions in their fixed order, each with the bay's generation; transition times kept unless status flips. */
+function withConditions(bay: Bay, existing: Condition[] | undefined, updates: readonly ConditionBody[], now: Date): Condition[] {
+  let conditions = existing;
+  for (const c of updates) conditions = setCondition(conditions, { ...c, ...generationOf(bay) }, now);
+  const ordered = CONDITION_TYPES.flatMap((t) => conditions!.filter((c) => c.type === t));
+  return [...ordered, ...conditions!.filter((c) => !(CONDITION_TYPES as readonly string[]).includes(c.type))];
+}
+
+const generationOf = (bay: Bay): { observedGeneration?: number } =>
+  bay.metadata.generation !== undefined ? { observedGeneration: bay.metadata.generation } : {};
 
 function certificatesCondition(facts: BayFacts): ConditionBody {
+  const type = 'CertificatesReady';
   return facts.certificates.ok
-    ? { type: 'CertificatesReady', status: 'True', reason: 'Issued', message: `the bay's CA is valid until ${formatTime(facts.certificates.caNotAfter)}` }
-    : { type: 'CertificatesReady', status: 'False', reason: 'CertificatesFailed', message: facts.certificates.message };
+    ? { type, status: 'True', reason: REASONS.issued, message: `the bay's CA is valid until ${formatTime(facts.certificates.caNotAfter)}` }
+    : { type, status: 'False', reason: facts.certificates.reason, message: facts.certificates.message };
 }
 
 function nodesCondition(facts: BayFacts): ConditionBody {
+  const type = 'NodesReady';
   const ready = facts.nodes.filter((n) => n.ready).length;
   const counted = `${ready} of ${facts.desired} nodes ready`;
-  const type = 'NodesReady';
-  if (facts.unschedulable.length > 0) return { type, status: 'False', reason: 'Unschedulable', message: `${counted}; ${facts.unschedulable.map(describeUnschedulable).join('; ')}` };
+  if (facts.unschedulable.length > 0) {
+    const reason = facts.fitsNowhere ? REASONS.flavorTooLarge : REASONS.unschedulable;
+    const hint = facts.fitsNowhere ? '; the flavor is larger than any eligible host, even empty' : '';
+    return { type, status: 'False', reason, message: `${counted}${hint}; ${facts.unschedulable.map(describeUnschedulable).join('; ')}` };
+  }
   const unknown = facts.nodes.filter((n) => n.state === 'Lost' && n.problem);
   if (facts.unreachable.size > 0 && unknown.length > 0) {
-    return { type, status: 'False', reason: 'HostUnreachable', message: `${counted}; ${unknown.map((n) => `${n.name} on ${n.host}: ${n.problem}`).join('; ')}` };
+    return { type, status: 'False', reason: REASONS.hostUnreachable, message: `${counted}; ${unknown.map((n) => `${n.name} on ${n.host}: ${n.problem}`).join('; ')}` };
   }
+  if (ready === facts.desired && facts.nodes.length === facts.desired) return { type, status: 'True', reason: REASONS.allNodesReady, message: counted };
   const failing = facts.nodes.filter((n) => !n.ready && n.problem);
-  if (ready === facts.desired && facts.nodes.length === facts.desired) return { type, status: 'True', reason: 'AllNodesReady', message: counted };
-  if (failing.length > 0) return { type, status: 'False', reason: 'NodeNotReady', message: `${counted}; ${failing.map((n) => `${n.name}: ${n.problem}`).join('; ')}` };
-  return { type, status: 'False', reason: 'Provisioning', message: counted };
+  const details = failing.length > 0 ? `; ${failing.map((n) => `${n.name}: ${n.problem}`).join('; ')}` : '';
+  const failure = facts.nodeFailures?.[0];
+  if (failure) return { type, status: 'False', reason: failure.reason, message: `${counted}${details}` };
+  if (failing.length > 0) return { type, status: 'False', reason: REASONS.nodeNotReady, message: `${counted}${details}` };
+  return { type, status: 'False', reason: REASONS.provisioning, message: counted };
 }
 
 function swarmCondition(bay: Bay, facts: BayFacts): ConditionBody {
   const type = 'SwarmReady';
-  if (facts.swarmError) return { type, status: 'False', reason: 'SwarmFailed', message: facts.swarmError };
+  if (facts.swarmError) return { type, status: 'False', reason: REASONS.swarmFailed, message: facts.swarmError };
   const swarm = facts.swarm;
-  if (!swarm?.anchor) return { type, status: 'False', reason: 'SwarmForming', message: swarm?.error ?? 'waiting for a manager node' };
+  if (!swarm?.anchor) return { type, status: 'False', reason: REASONS.swarmForming, message: swarm?.error ?? 'waiting for a manager node' };
   const members = [...swarm.members.values()].filter((m) => m.state === 'ready');
   const managers = members.filter((m) => m.role === 'manager' && m.managerReachability === 'reachable').length;
   const summary = `${members.length} ready members, ${managers} reachable managers`;
   const missing = facts.nodes.filter((n) => !swarm.members.get(n.name) || swarm.members.get(n.name)!.state !== 'ready');
   if (missing.length > 0 || managers < bay.spec.managers || members.length < facts.desired) {
     const waiting = missing.length > 0 ? `; waiting for ${missing.map((n) => n.name).join(', ')}` : '';
-    return { type, status: 'False', reason: 'SwarmForming', message: `${summary} of ${facts.desired} nodes and ${bay.spec.managers} managers${waiting}` };
+    return { type, status: 'False', reason: REASONS.swarmForming, message: `${summary} of ${facts.desired} nodes and ${bay.spec.managers} managers${waiting}` };
   }
-  return { type, status: 'True', reason: 'SwarmFormed', message: summary + (swarm.problems.length > 0 ? `; ${swarm.problems.join('; ')}` : '') };
+  return { type, status: 'True', reason: REASONS.swarmFormed, message: summary + (swarm.problems.length > 0 ? `; ${swarm.problems.join('; ')}` : '') };
 }
 
 function readyCondition(facts: BayFacts, parts: readonly ConditionBody[]): ConditionBody {
   const failing = parts.find((c) => c.status !== 'True');
   if (failing) return { type: 'Ready', status: 'False', reason: failing.reason, message: failing.message };
-  if (!facts.credentials || !facts.endpoint) return { type: 'Ready', status: 'False', reason: 'CredentialsPending', message: 'the credentials bundle is not published yet' };
-  return { type: 'Ready', status: 'True', reason: 'BayReady', message: `${facts.desired} nodes in a swarm at ${facts.endpoint}; credentials in Secret ${facts.credentials.secretName}` };
+  if (!facts.credentials || !facts.endpoint) return { type: 'Ready', status: 'False', reason: REASONS.credentialsPending, message: 'the credentials bundle is not published yet' };
+  return { type: 'Ready', status: 'True', reason: REASONS.bayReady, message: `${facts.desired} nodes in a swarm at ${facts.endpoint}; credentials in Secret ${facts.credentials.secretName}` };
 }
 
 /**
@@ -120,20 +139,29 @@ function readyCondition(facts: BayFacts, parts: readonly ConditionBody[]): Condi
  */
 export function recordLoss(bay: Bay, status: BayStatus, lost: readonly BayNodeStatus[], now: Date): BayStatus {
   if (lost.length === 0) return status;
-  const generation = bay.metadata.generation;
   const message = `${lost.map((l) => `node ${l.name} is gone from host ${l.host ?? '?'}`).join('; ')}; replacing ${lost.length === 1 ? 'it' : 'them'}`;
-  let conditions = status.conditions;
-  for (const type of ['Ready', 'NodesReady']) {
-    conditions = setCondition(conditions, { type, status: 'False', reason: 'NodeLost', message, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, now);
-  }
-  return { ...status, phase: 'Degraded', conditions };
+  const loss = (type: string): ConditionBody => ({ type, status: 'False', reason: REASONS.nodeLost, message });
+  return { ...status, phase: 'Degraded', conditions: withConditions(bay, status.conditions, [loss('Ready'), loss('NodesReady')], now) };
+}
+
+/**
+ * A deleting bay: Deleting, and when nodes cannot be deleted yet, Ready says which and how to let the
+ * deletion finish without them.
+ */
+export function deletionStatus(bay: Bay, left: readonly string[], releaseAnnotation: string, now: Date): BayStatus {
+  const message =
+    left.length > 0
+      ? `waiting to delete ${left.join('; ')}. If those hosts are gone for good, annotate the bay with ${releaseAnnotation}=true to finish without them`
+      : 'deleting the bay\'s nodes and Secrets';
+  const ready: ConditionBody = { type: 'Ready', status: 'False', reason: left.length > 0 ? REASONS.deletionBlocked : REASONS.deleting, message };
+  return { ...bay.status, phase: 'Deleting', conditions: withConditions(bay, bay.status?.conditions, [ready], now) };
 }
 
 function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStatus['phase']> {
   if (bay.metadata.deletionTimestamp) return 'Deleting';
   if (ready) return 'Ready';
   if (!bay.status?.endpoint && !facts.endpoint) return 'Provisioning';
-  const troubled = facts.unreachable.size > 0 || facts.nodes.some((n) => n.state === 'Lost' || (n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'));
+  const troubled = facts.unreachable.size > 0 || facts.nodes.some((n) => n.state === 'Lost' || (!n.ready && n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'));
   if (troubled || facts.unschedulable.length > 0) return 'Degraded';
   return 'Growing';
 }
@@ -150,5 +178,6 @@ function toNodeStatus(n: NodeFact): BayNodeStatus {
     ...(n.address ? { address: n.address } : {}),
     ...(n.swarmNodeID ? { swarmNodeID: n.swarmNodeID } : {}),
     ...(n.certificateNotAfter ? { certificateNotAfter: formatTime(n.certificateNotAfter) } : {}),
+    ...(n.problem ? { problem: n.problem } : {}),
   };
 }

@@ -11,8 +11,18 @@ import {
   type SwarmNode,
 } from '../../swarm/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
-import type { BayPki } from './certificates.js';
-import { messageOf, nodeDocker } from './nodes.js';
+
+/** A client for the dockerd at an address, with the bay's TLS material already bound. */
+export type ConnectNode = (address: string) => DockerClient;
+
+export interface SwarmOptions {
+  /** The manager status names as the bay's endpoint: tried first when every node was Ready. */
+  readonly anchorAddress?: string;
+  /** Every live node was a Ready member at the last reconcile: one listing may confirm it all. */
+  readonly settled?: boolean;
+  /** Told how long each join took. */
+  readonly onJoined?: (seconds: number) => void;
+}
 
 /** A node whose dockerd answers marina over TLS: a candidate swarm member. */
 export interface LiveNode {
@@ -41,23 +51,27 @@ export interface SwarmFacts {
  * Phase 5: one swarm across the bay's live nodes. The lowest-index manager initialises it; others join
  * with the token of their role (managers one at a time, so raft grows by one member at a time);
  * members of nodes that are gone for good are demoted and removed once they are down. Every step is
- * idempotent: a member is left as it is.
+ * idempotent: a member is left as it is. A settled bay costs one listing on its anchor manager.
  */
-export async function ensureSwarm(pki: BayPki, live: readonly LiveNode[], liveNames: ReadonlySet<string>): Promise<SwarmFacts> {
+export async function ensureSwarm(connect: ConnectNode, live: readonly LiveNode[], liveNames: ReadonlySet<string>, options: SwarmOptions = {}): Promise<SwarmFacts> {
+  if (options.settled) {
+    const confirmed = await confirmSettled(connect, live, liveNames, options.anchorAddress);
+    if (confirmed) return confirmed;
+  }
   const states = new Map<string, LocalSwarmState>();
-  await Promise.all(live.map(async (n) => states.set(n.name, await readLocalSwarmState(nodeDocker(pki, n.address)))));
+  await Promise.all(live.map(async (n) => states.set(n.name, await readLocalSwarmState(connect(n.address)))));
   const byIndex = [...live].sort((a, b) => a.index - b.index);
   let anchor = byIndex.find((n) => states.get(n.name)?.state === 'active' && states.get(n.name)?.isManager);
   let initialised = false;
   if (!anchor) {
     const first = byIndex.find((n) => n.role === 'manager');
     if (!first) return { members: new Map(), removed: [], joined: [], initialised, error: 'no manager node answers yet', problems: [] };
-    await initSwarm(nodeDocker(pki, first.address), first.address);
+    await initSwarm(connect(first.address), first.address);
     anchor = first;
     initialised = true;
   }
-  const manager = nodeDocker(pki, anchor.address);
-  const joined = await joinMissing(pki, byIndex, states, anchor, manager);
+  const manager = connect(anchor.address);
+  const joined = await joinMissing(connect, byIndex, states, anchor, manager, options.onJoined);
   const listed = await listSwarmNodes(manager);
   const promoted = await promoteManagers(manager, listed, byIndex);
   const { removed, problems } = await removeGoneMembers(manager, listed, liveNames);
@@ -67,12 +81,41 @@ export async function ensureSwarm(pki: BayPki, live: readonly LiveNode[], liveNa
   return { anchor, members, removed, joined, initialised, problems };
 }
 
-async function joinMissing(pki: BayPki, nodes: readonly LiveNode[], states: ReadonlyMap<string, LocalSwarmState>, anchor: LiveNode, manager: DockerClient): Promise<string[]> {
+/**
+ * The steady state, checked with one call: every live node a ready member in its role, and no down
+ * member left to clean up. Anything else (or the anchor not answering) takes the full path.
+ */
+async function confirmSettled(connect: ConnectNode, live: readonly LiveNode[], liveNames: ReadonlySet<string>, anchorAddress: string | undefined): Promise<SwarmFacts | undefined> {
+  const anchor = live.find((n) => n.role === 'manager' && n.address === anchorAddress);
+  if (!anchor) return undefined;
+  let listed: SwarmNode[];
+  try {
+    listed = await listSwarmNodes(connect(anchor.address));
+  } catch {
+    return undefined;
+  }
+  if (listed.some((m) => m.state !== 'ready' || !liveNames.has(m.hostname))) return undefined;
+  const members = new Map(listed.map((m) => [m.hostname, m]));
+  if (members.size !== listed.length || !live.every((n) => members.get(n.name)?.role === n.role)) return undefined;
+  return { anchor, members, removed: [], joined: [], initialised: false, problems: [] };
+}
+
+async function joinMissing(
+  connect: ConnectNode,
+  nodes: readonly LiveNode[],
+  states: ReadonlyMap<string, LocalSwarmState>,
+  anchor: LiveNode,
+  manager: DockerClient,
+  onJoined: ((seconds: number) => void) | undefined,
+): Promise<string[]> {
   const missing = nodes.filter((n) => n !== anchor && states.get(n.name)?.state !== 'active');
   if (missing.length === 0) return [];
   const tokens = await joinTokens(manager);
-  const join = (n: LiveNode): Promise<unknown> =>
-    joinSwarm(nodeDocker(pki, n.address), { advertiseAddr: n.address, remoteAddrs: [anchor.address], token: n.role === 'manager' ? tokens.manager : tokens.worker });
+  const join = async (n: LiveNode): Promise<void> => {
+    const started = performance.now();
+    await joinSwarm(connect(n.address), { advertiseAddr: n.address, remoteAddrs: [anchor.address], token: n.role === 'manager' ? tokens.manager : tokens.worker });
+    onJoined?.((performance.now() - started) / 1000);
+  };
   for (const n of missing.filter((m) => m.role === 'manager')) await join(n);
   await Promise.all(missing.filter((m) => m.role === 'worker').map(join));
   return missing.map((n) => n.name);
@@ -105,7 +148,7 @@ async function removeGoneMembers(manager: DockerClient, members: readonly SwarmN
       if (await removeNode(manager, m.id)) removed.push(m.hostname);
     } catch (err) {
       // A down manager that cannot be demoted yet is retried on the next reconcile.
-      problems.push(`swarm member ${m.hostname} is down but could not be removed yet: ${messageOf(err)}`);
+      problems.push(`swarm member ${m.hostname} is down but could not be removed yet: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return { removed, problems };

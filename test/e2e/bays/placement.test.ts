@@ -7,6 +7,8 @@ import { waitFor } from '../../support/processes.js';
 
 const env = useBayTestEnvironment('e2e-placement');
 const { kubectl, namespace: NS } = env;
+/** The namespace `marina run` reads host credentials from by default. */
+const OPERATOR_NS = 'marina-system';
 
 interface AggregateView {
   status?: {
@@ -36,39 +38,55 @@ describe('host aggregates and placement', () => {
 
   it('an https host is not Ready while its credentials Secret is missing, nor while it does not trust marina', async () => {
     const name = 'e2e-remote';
-    const secret = { name: 'e2e-remote-lxd', namespace: NS };
-    await mustKubectl(kubectl, ['apply', '-f', '-'], {
-      input: `apiVersion: marina.dev/v1alpha1\nkind: HostAggregate\nmetadata: {name: ${name}}\nspec:\n  metadata: {suite: remote-only}\n  hosts:\n    - {name: remote, endpoint: "${env.host.httpsEndpoint}", credentialsSecretRef: {name: ${secret.name}, namespace: ${secret.namespace}}}\n`,
-    });
+    // Host credentials are read only from the operator's namespace: a key to a host is power over every node on it.
+    const secret = { name: 'e2e-remote-lxd', namespace: OPERATOR_NS };
+    await kubectl(['create', 'namespace', OPERATOR_NS]);
+    const apply = (ref: { name: string; namespace: string }): Promise<string> =>
+      mustKubectl(kubectl, ['apply', '-f', '-'], {
+        input: `apiVersion: marina.dev/v1alpha1\nkind: HostAggregate\nmetadata: {name: ${name}}\nspec:\n  metadata: {suite: remote-only}\n  hosts:\n    - {name: remote, endpoint: "${env.host.httpsEndpoint}", credentialsSecretRef: {name: ${ref.name}, namespace: ${ref.namespace}}}\n`,
+      });
+    const hostReason = (reason: string) => waitFor(reason, async () => ((await aggregate(name)).status?.hosts?.[0]?.reason === reason ? aggregate(name) : undefined), 60_000, 500);
     try {
-      const missing = await waitFor('CredentialsMissing', async () => ((await aggregate(name)).status?.hosts?.[0]?.reason === 'CredentialsMissing' ? aggregate(name) : undefined), 60_000, 500);
+      await apply({ name: secret.name, namespace: NS });
+      const refused = await hostReason('CredentialsNotAllowed');
+      expect(refused.status?.hosts?.[0]?.message).toContain(`Secret ${NS}/${secret.name} is outside the namespaces marina reads host credentials from (${OPERATOR_NS})`);
+
+      await apply(secret);
+      const missing = await hostReason('CredentialsMissing');
       expect(missing.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'HostsNotReady' });
       expect(missing.status?.hosts?.[0]?.message).toContain(`Secret ${secret.namespace}/${secret.name}`);
 
       // A certificate the host has never been told to trust.
       const stranger = await makeClientIdentity('marina-e2e-stranger');
-      await mustKubectl(kubectl, ['create', 'secret', 'generic', secret.name, '-n', NS, `--from-literal=tls.crt=${stranger.certificate}`, `--from-literal=tls.key=${stranger.key}`, `--from-literal=serverFingerprint=${env.host.serverFingerprint}`]);
-      const untrusted = await waitFor('Untrusted', async () => ((await aggregate(name)).status?.hosts?.[0]?.reason === 'Untrusted' ? aggregate(name) : undefined), 60_000, 500);
+      await mustKubectl(kubectl, ['create', 'secret', 'generic', secret.name, '-n', secret.namespace, `--from-literal=tls.crt=${stranger.certificate}`, `--from-literal=tls.key=${stranger.key}`, `--from-literal=serverFingerprint=${env.host.serverFingerprint}`]);
+      const untrusted = await hostReason('Untrusted');
       expect(untrusted.status?.hosts?.[0]?.message).toContain('does not trust marina');
       expect(JSON.stringify(untrusted.status)).not.toContain('PRIVATE KEY');
     } finally {
       await kubectl(['delete', 'hostaggregate', name, '--wait=false']);
+      await kubectl(['delete', 'secret', secret.name, '-n', secret.namespace]);
     }
   });
 
-  it('a bay that fits nowhere says why for every host, and creates nothing', async () => {
+  it('a bay whose flavor no host could ever hold says why for every host, creates nothing, and does not retry', async () => {
     await env.applyBay('huge', { nodes: 1, cpu: 64 });
-    const ready = await waitFor('an Unschedulable condition', async () => {
+    const ready = await waitFor('a FlavorTooLarge condition', async () => {
       const c = await readyCondition('huge');
-      return c?.reason === 'Unschedulable' ? c : undefined;
+      return c?.reason === 'FlavorTooLarge' ? c : undefined;
     }, 60_000, 500);
     expect(ready.status).toBe('False');
+    expect(ready.message).toContain('larger than any eligible host, even empty');
     expect(ready.message).toContain(`${env.aggregate}/localhost: InsufficientCpu (needs 64 CPUs`);
     const bay = await getBay(kubectl, NS, 'huge');
     expect(bay.status?.phase).toBe('Provisioning');
     expect(await env.provider.listNodes({ bayUid: bay.metadata.uid })).toEqual([]);
-    const events = await mustKubectl(kubectl, ['get', 'events', '-n', NS, '--field-selector', 'reason=Unschedulable', '-o', 'name']);
+    const events = await mustKubectl(kubectl, ['get', 'events', '-n', NS, '--field-selector', 'reason=FlavorTooLarge', '-o', 'name']);
     expect(events).not.toBe('');
+    // A terminal failure waits for a change instead of spinning: no reconcile of the bay while nothing changes.
+    expect(await env.operator.metric('controller_runtime_terminal_reconcile_errors_total', { controller: 'bay' })).toBeGreaterThan(0);
+    const before = await env.operator.metric('marina_reconcile_errors_total', { controller: 'bay', kind: 'FlavorTooLarge' });
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    expect(await env.operator.metric('marina_reconcile_errors_total', { controller: 'bay', kind: 'FlavorTooLarge' })).toBeLessThanOrEqual(before + 1);
     await mustKubectl(kubectl, ['delete', 'bay', 'huge', '-n', NS, '--timeout=120s']);
   });
 

@@ -53,6 +53,25 @@ export class OperatorProcess {
     });
   }
 
+  /** The port of /metrics, /healthz and /readyz, as the operator logged it when it started. */
+  healthPort(): number | undefined {
+    const started = this.logRecords().findLast((r) => r['msg'] === 'manager started');
+    return typeof started?.['healthPort'] === 'number' ? started['healthPort'] : undefined;
+  }
+
+  /** The operator's /metrics in the Prometheus text format. */
+  async metricsText(): Promise<string> {
+    const port = this.healthPort();
+    if (port === undefined) throw new Error('the operator has not logged its health port yet');
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    return res.text();
+  }
+
+  /** One sample of /metrics: the sum over series of `name` whose labels include `labels`. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    return sumSamples(await this.metricsText(), name, labels);
+  }
+
   logTail(n = 80): string {
     return this.lines.slice(-n).join('\n');
   }
@@ -64,4 +83,16 @@ export class OperatorProcess {
     child.kill(signal);
     await exited;
   }
+}
+
+/** Sums the samples of one metric in Prometheus text exposition whose labels include every given pair. */
+export function sumSamples(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) sum += Number(match[4]);
+  }
+  return sum;
 }

@@ -1,0 +1,36 @@
+import { TerminalError } from '../../runtime/errors.js';
+import type { ReconcileResult } from '../../runtime/reconcile.js';
+import type { BayTiming } from './deps.js';
+import { BayRetryError, type BayFailure } from './failures.js';
+import { liveNodes } from './phases.js';
+import type { BayScope } from './scope.js';
+
+/**
+ * What the runtime does next with a reconciled bay (kube-rs' error_policy), decided in one place once
+ * status is written:
+ * - a transient failure → thrown: the runtime retries with per-key exponential backoff and counts it;
+ * - a terminal failure and nothing else in progress → thrown as terminal: no retry until the bay or an
+ *   aggregate changes (the condition says why);
+ * - converged → the next check after the resync interval (a safety net; changes wake the bay sooner);
+ * - still progressing (nodes booting, joining) → soon;
+ * - waiting for room, or for a person after a terminal failure while other work goes on → slowly.
+ */
+export function nextStep(scope: BayScope, converged: boolean, timing: BayTiming): ReconcileResult {
+  const transient = scope.failures.filter((f) => f.kind === 'transient');
+  const terminal = scope.failures.filter((f) => f.kind === 'terminal');
+  if (transient.length > 0) throw new BayRetryError(transient);
+  if (converged) return { requeueAfter: timing.resyncMs };
+  if (terminal.length > 0 && !progressing(scope)) throw terminalErrorOf(terminal);
+  if (progressing(scope)) return { requeueAfter: timing.retryMs };
+  return { requeueAfter: timing.resyncMs };
+}
+
+/** Work that finishes by itself: nodes that run but are not ready swarm members yet. */
+function progressing(scope: BayScope): boolean {
+  return liveNodes(scope).some((n) => scope.swarm?.members.get(n.name)?.state !== 'ready');
+}
+
+function terminalErrorOf(failures: readonly BayFailure[]): TerminalError {
+  const first = failures[0]!;
+  return new TerminalError(first.reason, failures.map((f) => f.message).join('; '));
+}

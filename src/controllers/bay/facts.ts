@@ -1,0 +1,94 @@
+import type { BayNodeStatus } from '../../api/types.generated.js';
+import { DOCKER_TLS_PORT } from '../../pki/index.js';
+import { hostKey } from './names.js';
+import type { NodeOutcome } from './nodes.js';
+import { driftProblem, nameOf } from './phases.js';
+import type { PlannedNode } from './plan.js';
+import { REASONS } from './reasons.js';
+import type { BayScope } from './scope.js';
+import type { BayFacts, NodeFact } from './status.js';
+
+/** The scope's findings in the shape status is computed from. */
+export function factsOf(scope: BayScope): BayFacts {
+  const { bay, swarm, discovery } = scope;
+  const certificateFailure = scope.failures.find((f) => f.phase === 'certificates');
+  const swarmFailure = scope.failures.find((f) => f.phase === 'swarm');
+  const nodeFailures = scope.failures.filter((f) => f.phase === 'nodes' || f.phase === 'placement');
+  const endpoint = swarm?.anchor ? `tcp://${swarm.anchor.address}:${DOCKER_TLS_PORT}` : bay.status?.endpoint;
+  return {
+    certificates: scope.pki
+      ? { ok: true, caNotAfter: scope.pki.ca.notAfter }
+      : { ok: false, reason: certificateFailure?.reason ?? REASONS.certificatesFailed, message: certificateFailure?.message ?? 'the bay\'s certificates are not ready' },
+    desired: scope.plan?.desired ?? Math.max(bay.spec.nodes, bay.status?.nodes?.length ?? 0),
+    nodes: scope.plan ? [...scope.nodes.map((n) => nodeFact(scope, n)), ...lostFacts(scope)] : (bay.status?.nodes ?? []).map(unchanged),
+    unschedulable: scope.scheduled?.unschedulable ?? [],
+    ...(scope.fitsNowhere ? { fitsNowhere: true } : {}),
+    unreachable: discovery?.unreachable ?? new Map(),
+    ...(swarm ? { swarm } : {}),
+    ...(swarmFailure ? { swarmError: swarmFailure.message } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(scope.credentials ? { credentials: scope.credentials } : {}),
+    nodeFailures: [...nodeFailures.filter((f) => f.kind === 'terminal'), ...nodeFailures.filter((f) => f.kind === 'transient')],
+  };
+}
+
+function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
+  const { bay, swarm, discovery } = scope;
+  const outcome: NodeOutcome | undefined = scope.outcomes.get(n.index);
+  const name = nameOf(bay, n.index, n);
+  const base = { name, index: n.index, role: n.role, ...(n.aggregate ? { aggregate: n.aggregate } : {}), ...(n.host ? { host: n.host } : {}) };
+  if (n.state === 'unknown') {
+    const why = discovery?.unreachable.get(hostKey(n.aggregate ?? '', n.host ?? '')) ?? 'host unreachable';
+    return { ...base, state: 'Lost', ready: false, problem: `host cannot be reached (${why}); the node is kept, not replaced`, ...(n.recorded?.address ? { address: n.recorded.address } : {}) };
+  }
+  // Not looked at this time (its phase could not run): as status last said, or Pending if never seen.
+  if (!outcome) return n.recorded ? unchanged(n.recorded) : { ...base, state: 'Pending', ready: false };
+  if (!outcome.ok) {
+    return { ...base, state: outcome.stage === 'provision' ? 'Provisioning' : 'Running', ready: false, problem: outcome.failure.message, ...(outcome.address ? { address: outcome.address } : {}) };
+  }
+  const member = swarm?.members.get(name);
+  const ready = member?.state === 'ready';
+  const problem = ready ? driftProblem(outcome) : member ? `swarm member is ${member.state}` : 'not a swarm member yet';
+  return {
+    ...base,
+    state: ready ? 'Ready' : 'Running',
+    ready,
+    address: outcome.address,
+    certificateNotAfter: outcome.certificateNotAfter,
+    ...(member ? { swarmNodeID: member.id } : {}),
+    ...(problem ? { problem } : {}),
+  };
+}
+
+/** Nodes confirmed gone stay visible (as Lost) until their swarm member has been removed. */
+function lostFacts(scope: BayScope): NodeFact[] {
+  return (scope.plan?.lost ?? [])
+    .filter((l) => !scope.swarm || scope.swarm.members.has(l.name))
+    .map((l) => ({
+      name: l.name,
+      index: l.index,
+      role: l.role,
+      state: 'Lost' as const,
+      ready: false,
+      problem: 'its instance is gone from its host; a replacement takes its place',
+      ...(l.aggregate ? { aggregate: l.aggregate } : {}),
+      ...(l.host ? { host: l.host } : {}),
+    }));
+}
+
+/** A recorded node kept as it is, when this reconcile did not get far enough to look at it. */
+function unchanged(n: BayNodeStatus): NodeFact {
+  return {
+    name: n.name,
+    index: n.index,
+    role: n.role,
+    state: n.state ?? 'Pending',
+    ready: n.ready ?? false,
+    ...(n.aggregate ? { aggregate: n.aggregate } : {}),
+    ...(n.host ? { host: n.host } : {}),
+    ...(n.address ? { address: n.address } : {}),
+    ...(n.swarmNodeID ? { swarmNodeID: n.swarmNodeID } : {}),
+    ...(n.certificateNotAfter ? { certificateNotAfter: new Date(n.certificateNotAfter) } : {}),
+    ...(n.problem ? { problem: n.problem } : {}),
+  };
+}

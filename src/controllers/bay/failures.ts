@@ -1,0 +1,69 @@
+import { HostApiError, HostError, HostOperationError, InvalidNodeSpecError, NodeConflictError } from '../../hosts/index.js';
+import { ApiError } from '../../runtime/errors.js';
+import { SwarmError } from '../../swarm/index.js';
+import { REASONS, type Reason } from './reasons.js';
+import { SecretConflictError } from './secrets.js';
+
+export type PhaseName = 'certificates' | 'discovery' | 'placement' | 'nodes' | 'swarm' | 'credentials';
+
+/**
+ * transient: retrying may cure it (a host briefly away, a node that failed to start) — the bay is
+ * retried with per-key exponential backoff. terminal: only a person can cure it (a name taken by
+ * something else, a configuration the host refuses) — the bay waits for a change to it or its
+ * aggregates.
+ */
+export type FailureKind = 'transient' | 'terminal';
+
+/** A phase's failure, typed all the way to the error policy and the conditions. */
+export interface BayFailure {
+  readonly phase: PhaseName;
+  readonly kind: FailureKind;
+  readonly reason: Reason;
+  /** For people, in conditions and Events; host and swarm errors name where, never key material. */
+  readonly message: string;
+  /** The node concerned, when there is one. */
+  readonly node?: string;
+  /** The original error, for the operator's logs only. */
+  readonly cause: unknown;
+}
+
+const transient = (reason: Reason) => ({ kind: 'transient' as const, reason });
+const terminal = (reason: Reason) => ({ kind: 'terminal' as const, reason });
+
+/** The one place where an error becomes a policy: transient or terminal, and under which reason. */
+export function classifyFailure(phase: PhaseName, error: unknown, node?: string): BayFailure {
+  const { kind, reason } = verdict(phase, error);
+  const known = error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError;
+  const message = known ? error.message : `unexpected error in the ${phase} phase (${errorName(error)}); see the operator's logs`;
+  return { phase, kind, reason, message, cause: error, ...(node ? { node } : {}) };
+}
+
+function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason: Reason } {
+  if (error instanceof SecretConflictError) return terminal(REASONS.secretConflict);
+  if (error instanceof NodeConflictError) return terminal(REASONS.nodeNameConflict);
+  if (error instanceof InvalidNodeSpecError) return terminal(REASONS.nodeConfigRejected);
+  if (error instanceof HostApiError && error.status === 400 && isNodeConfiguration(error.operation)) return terminal(REASONS.nodeConfigRejected);
+  if (error instanceof HostOperationError && error.operation === 'start-node') return transient(REASONS.nodeStartFailed);
+  if (error instanceof HostError) {
+    const away = error.code === 'unreachable' || error.code === 'timeout' || error.code === 'tls' || error.code === 'unauthorized';
+    return transient(away ? REASONS.hostUnreachable : REASONS.nodeNotReady);
+  }
+  if (error instanceof SwarmError) return transient(phase === 'swarm' ? REASONS.swarmFailed : REASONS.dockerdFailed);
+  if (error instanceof ApiError) return transient(error.code === 409 ? REASONS.apiConflict : REASONS.apiError);
+  return transient(phase === 'certificates' ? REASONS.certificatesFailed : REASONS.internalError);
+}
+
+const isNodeConfiguration = (operation: string): boolean => operation === 'ensure-node' || operation === 'reconfigure-node';
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/** Thrown to the runtime after status is written: the bay is retried with backoff. */
+export class BayRetryError extends Error {
+  override readonly name = 'BayRetryError';
+
+  constructor(readonly failures: readonly BayFailure[]) {
+    super(failures.map((f) => `${f.phase}: ${f.reason}: ${f.message}`).join('; '));
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Every reason a Bay's conditions and Events give, by name. A reason is CamelCase and stable: alerts
+ * and scripts match on it; the message beside it is for people.
+ */
+export const REASONS = {
+  // Ready
+  bayReady: 'BayReady',
+  credentialsPending: 'CredentialsPending',
+  deletionBlocked: 'DeletionBlocked',
+  deleting: 'Deleting',
+  // CertificatesReady
+  issued: 'Issued',
+  certificatesFailed: 'CertificatesFailed',
+  secretConflict: 'SecretConflict',
+  // NodesReady
+  allNodesReady: 'AllNodesReady',
+  provisioning: 'Provisioning',
+  nodeNotReady: 'NodeNotReady',
+  nodeLost: 'NodeLost',
+  hostUnreachable: 'HostUnreachable',
+  unschedulable: 'Unschedulable',
+  flavorTooLarge: 'FlavorTooLarge',
+  nodeNameConflict: 'NodeNameConflict',
+  nodeConfigRejected: 'NodeConfigRejected',
+  nodeStartFailed: 'NodeStartFailed',
+  dockerdFailed: 'DockerdFailed',
+  // SwarmReady
+  swarmFormed: 'SwarmFormed',
+  swarmForming: 'SwarmForming',
+  swarmFailed: 'SwarmFailed',
+  // Any phase
+  apiConflict: 'ApiConflict',
+  apiError: 'ApiError',
+  internalError: 'InternalError',
+} as const;
+
+export type Reason = (typeof REASONS)[keyof typeof REASONS];

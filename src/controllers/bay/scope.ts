@@ -1,0 +1,43 @@
+import type { Bay } from '../../api/types.generated.js';
+import type { ScheduleResult } from '../../scheduler/index.js';
+import type { BayPki } from './certificates.js';
+import type { PublishedCredentials } from './credentials.js';
+import type { Discovery } from './discovery.js';
+import type { BayFailure, PhaseName } from './failures.js';
+import type { NodeOutcome } from './nodes.js';
+import type { NodePlan, PlannedNode } from './plan.js';
+import type { SwarmFacts } from './swarm.js';
+
+/**
+ * Everything one reconcile of a bay learns, phase by phase (Cluster API's scope). Each field names the
+ * phase that sets it; a field left unset means that phase did not get that far, which status tells
+ * apart from a failure by `failures`.
+ */
+export interface BayScope {
+  /** The bay as read from the cache when the reconcile began, plus any status written on the way. */
+  bay: Bay;
+  /** certificates */
+  pki?: BayPki;
+  /** discovery */
+  discovery?: Discovery;
+  /** placement: the grow-only plan, where new nodes go, and the nodes that exist or were placed. */
+  plan?: NodePlan;
+  scheduled?: ScheduleResult;
+  nodes: readonly PlannedNode[];
+  /** placement: no eligible host could ever take the flavor. */
+  fitsNowhere?: boolean;
+  /** nodes: per node index. */
+  readonly outcomes: Map<number, NodeOutcome>;
+  /** swarm */
+  swarm?: SwarmFacts;
+  /** credentials */
+  credentials?: PublishedCredentials;
+  /** What failed, in any phase, typed for the error policy. */
+  readonly failures: BayFailure[];
+  /** Wall-clock milliseconds per phase, logged with the reconcile (and read by bench/bay-ready.ts). */
+  readonly durations: Partial<Record<PhaseName | 'status', number>>;
+}
+
+export function newScope(bay: Bay): BayScope {
+  return { bay, nodes: [], outcomes: new Map(), failures: [], durations: {} };
+}
