@@ -5,7 +5,7 @@ import type { KubeClient } from '../../runtime/kube-client.js';
 import type { ReconcileContext, ReconcileRequest, ReconcileResult, Reconciler } from '../../runtime/reconcile.js';
 import { patchStatus } from '../../runtime/status.js';
 import { hostKey } from '../bay/names.js';
-import type { HostInventory } from '../hosts/inventory.js';
+import { inventoryKeyOf, type HostInventory } from '../hosts/inventory.js';
 import type { HostRegistry } from '../hosts/registry.js';
 import { HOST_AGGREGATE, type SecretObject } from '../kinds.js';
 import type { MarinaMetrics } from '../metrics.js';
@@ -55,7 +55,7 @@ export function aggregateReconciler(deps: AggregateControllerDeps): Reconciler {
     const probedAt = now();
     const name = aggregate.metadata.name!;
     const hosts = await Promise.all(
-      aggregate.spec.hosts.map((host) => probeHost(host.name, hostKey(name, host.name), deps.registry.handle(aggregate, host), aggregate, deps.inventory)),
+      aggregate.spec.hosts.map((host) => probeHost(host.name, inventoryKeyOf(host), deps.registry.handle(aggregate, host), aggregate, deps.inventory)),
     );
     lastProbe.set(req.key, { at: probedAt.getTime(), inputs });
     for (const host of hosts) deps.metrics?.probed(name, host.name, host.ready ? HOST_READY : (host.reason ?? 'NotReady'));
@@ -76,9 +76,9 @@ function probeInputs(aggregate: HostAggregate, secret: AggregateControllerDeps['
 }
 
 function forgetHostsNoLongerListed(deps: AggregateControllerDeps): void {
-  const live = new Set(deps.aggregates.store.list().flatMap((a) => a.spec.hosts.map((h) => hostKey(a.metadata.name!, h.name))));
-  deps.registry.retain(live);
-  deps.inventory.retain(live);
+  const hosts = deps.aggregates.store.list().flatMap((a) => a.spec.hosts.map((h) => ({ aggregate: a.metadata.name!, host: h })));
+  deps.registry.retain(new Set(hosts.map(({ aggregate, host }) => hostKey(aggregate, host.name))));
+  deps.inventory.retain(new Set(hosts.map(({ host }) => inventoryKeyOf(host))));
 }
 
 async function recordTransitions(events: EventRecorder, aggregate: HostAggregate, hosts: readonly ProbedHost[]): Promise<void> {

@@ -34,6 +34,7 @@ export type ProbedHost = Omit<HostStatus, 'lastTransitionTime'>;
  * nodes it runs. The instance listing is the host's observation in the inventory, which bays read.
  */
 export async function probeHost(name: string, key: string, handle: HostHandle, aggregate: HostAggregate, inventory: HostInventory): Promise<ProbedHost> {
+  // `key` is the host's inventory key (its endpoint): one observation serves every aggregate listing it.
   if (!handle.ok) return { name, ready: false, reason: handle.reason, message: handle.message };
   try {
     const provider = handle.provider;
@@ -48,7 +49,7 @@ export async function probeHost(name: string, key: string, handle: HostHandle, a
       provider.getBridge(aggregate.spec.network.bridge),
     ]);
     if (!view.ok) throw view.error;
-    inventory.setImage(key, image?.fingerprint);
+    inventory.setImage(key, aggregate.spec.image, image?.fingerprint);
     const { capacity } = view;
     const facts = {
       name,

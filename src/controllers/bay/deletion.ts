@@ -50,11 +50,10 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, discovery: Discove
   const left: string[] = [];
   await Promise.all(
     discovery.discovered.map(async (node) => {
-      const key = hostKey(node.aggregate, node.host);
-      const provider = discovery.hosts.get(key)?.provider;
+      const ref = discovery.hosts.get(hostKey(node.aggregate, node.host));
       try {
-        await provider!.deleteNode(node.name);
-        deps.inventory.dropNode(key, node.name);
+        await ref!.provider!.deleteNode(node.name);
+        deps.inventory.dropNode(ref!.inventoryKey, node.name);
         await deps.events.record(bay, { type: 'Normal', reason: 'NodeDeleted', action: 'Delete', note: `node ${node.name} deleted from host ${node.host}` });
       } catch (err) {
         left.push(`${node.name} on ${node.host} (${err instanceof Error ? err.message : String(err)})`);
@@ -72,11 +71,10 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, discovery: Discove
 async function releaseNodes(deps: BayControllerDeps, bay: Bay, discovery: Discovery): Promise<string[]> {
   const released: string[] = [];
   for (const node of discovery.discovered) {
-    const key = hostKey(node.aggregate, node.host);
-    const provider = discovery.hosts.get(key)?.provider;
-    if (provider && (await provider.releaseNode(node.name))) {
+    const ref = discovery.hosts.get(hostKey(node.aggregate, node.host));
+    if (ref?.provider && (await ref.provider.releaseNode(node.name))) {
       released.push(node.name);
-      deps.inventory.dropNode(key, node.name);
+      deps.inventory.dropNode(ref.inventoryKey, node.name);
     }
   }
   if (released.length > 0) {

@@ -1,13 +1,16 @@
 import type { AggregateHost, Bay, HostAggregate } from '../../api/types.generated.js';
 import type { HostProvider, NodeInfo } from '../../hosts/index.js';
-import type { HostInventory, HostView } from '../hosts/inventory.js';
+import { inventoryKeyOf, type HostInventory, type HostView } from '../hosts/inventory.js';
 import type { HostRegistry } from '../hosts/registry.js';
 import { hostKey } from './names.js';
 import type { DiscoveredNode } from './plan.js';
 
 /** One host of one aggregate, with its provider when marina can talk to it and what was last seen there. */
 export interface HostRef {
+  /** `aggregate/host`, as status and conditions name it. */
   readonly key: string;
+  /** The host's key in the inventory (its endpoint), shared by every aggregate listing the machine. */
+  readonly inventoryKey: string;
   readonly aggregate: HostAggregate;
   readonly host: AggregateHost;
   readonly provider: HostProvider | undefined;
@@ -25,6 +28,8 @@ export interface Discovery {
  * Phase 2a: what exists. The bay's nodes are picked by the bay's uid out of each host's last
  * observation (ownership is read from the hosts, never remembered), so a restarted operator adopts what
  * it built. Observations are shared by all bays and at most `maxAgeMs` old; 0 asks every host afresh.
+ * A machine listed by several aggregates shows each node once, under the aggregate status recorded for
+ * it: a node keeps its aggregate's settings.
  */
 export async function discoverBayNodes(
   bay: Bay,
@@ -35,31 +40,38 @@ export async function discoverBayNodes(
 ): Promise<Discovery> {
   const hosts = new Map<string, HostRef>();
   const unreachable = new Map<string, string>();
-  const discovered: DiscoveredNode[] = [];
+  const found = new Map<string, DiscoveredNode[]>();
+  const recordedAggregate = new Map((bay.status?.nodes ?? []).map((n) => [n.name, n.aggregate]));
   await Promise.all(
     aggregates.flatMap((aggregate) =>
       aggregate.spec.hosts.map(async (host) => {
         const key = hostKey(aggregate.metadata.name!, host.name);
+        const inventoryKey = inventoryKeyOf(host);
         const handle = registry.handle(aggregate, host);
         if (!handle.ok) {
-          hosts.set(key, { key, aggregate, host, provider: undefined, view: undefined });
+          hosts.set(key, { key, inventoryKey, aggregate, host, provider: undefined, view: undefined });
           unreachable.set(key, handle.message);
           return;
         }
-        const view = await inventory.observe(key, handle.provider, maxAgeMs);
-        hosts.set(key, { key, aggregate, host, provider: handle.provider, view });
+        const view = await inventory.observe(inventoryKey, handle.provider, maxAgeMs);
+        hosts.set(key, { key, inventoryKey, aggregate, host, provider: handle.provider, view });
         if (!view.ok) {
           unreachable.set(key, view.error instanceof Error ? view.error.message : String(view.error));
           return;
         }
         for (const node of view.nodes.values()) {
-          if (node.ownership?.bayUid === bay.metadata.uid) discovered.push(toDiscovered(node, aggregate.metadata.name!, host.name));
+          if (node.ownership?.bayUid !== bay.metadata.uid) continue;
+          found.set(node.name, [...(found.get(node.name) ?? []), toDiscovered(node, aggregate.metadata.name!, host.name)]);
         }
       }),
     ),
   );
+  const discovered = [...found].map(([name, seen]) => seen.find((d) => d.aggregate === recordedAggregate.get(name)) ?? firstByKey(seen));
   return { hosts, discovered: discovered.sort((a, b) => a.index - b.index), unreachable };
 }
+
+const firstByKey = (seen: readonly DiscoveredNode[]): DiscoveredNode =>
+  [...seen].sort((a, b) => hostKey(a.aggregate, a.host).localeCompare(hostKey(b.aggregate, b.host)))[0]!;
 
 function toDiscovered(node: NodeInfo, aggregate: string, host: string): DiscoveredNode {
   return {

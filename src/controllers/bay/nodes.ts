@@ -26,8 +26,8 @@ export interface NodeTarget {
   readonly index: number;
   readonly role: NodeRole;
   readonly provider: HostProvider;
-  /** `aggregate/host`, where the inventory keeps what it saw. */
-  readonly hostKey: string;
+  /** The host's key in the inventory, where what marina did to the node is noted. */
+  readonly inventoryKey: string;
   /** The aggregate's image alias and bridge. */
   readonly image: string;
   readonly bridge: string;
@@ -79,7 +79,7 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
   } catch (err) {
     return { ok: false, stage: 'provision', failure: classifyFailure('nodes', err, target.name) };
   }
-  deps.inventory.noteNode(target.hostKey, node);
+  deps.inventory.noteNode(target.inventoryKey, node);
   const address = node.ipv4Address;
   try {
     const cert = await ensureNodeServerCertificate(deps.secrets, bay, pki, { name: target.name, address }, signal);

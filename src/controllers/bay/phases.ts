@@ -196,7 +196,7 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
       index: n.index,
       role: n.role,
       provider: ref.provider,
-      hostKey: key,
+      inventoryKey: ref.inventoryKey,
       image: ref.aggregate.spec.image,
       bridge: ref.aggregate.spec.network.bridge,
       recordedState: n.recorded?.state,
@@ -231,7 +231,7 @@ function settledOutcome(scope: BayScope, deps: BayControllerDeps, n: PlannedNode
     ? nodeDrift(found.info, {
         flavor: { cpu: bay.spec.flavor.cpu, memoryBytes: parseBytes(bay.spec.flavor.memory), diskBytes: parseBytes(bay.spec.flavor.disk) },
         kernelModules: ref.aggregate.spec.kernelModules ?? SWARM_KERNEL_MODULES,
-        imageFingerprint: view?.imageFingerprint,
+        imageFingerprint: view?.images.get(ref.aggregate.spec.image),
       })
     : [];
   return { ok: true, address: found.address, certificateNotAfter: cert.notAfter, created: false, drift, repaired: [] };

@@ -76,7 +76,8 @@ export function placeNewNodes(
   const result = scheduleNodes(toPlace, request, candidatesOf(discovery, ledger, existing, now), footprintOf(plan));
   for (const p of result.placements) {
     const { cpu, memoryBytes, diskBytes } = request.flavor;
-    ledger.record(nodeNameOf(p.index), { host: hostKey(p.aggregate, p.host), cpu, memoryBytes, diskBytes, at: now });
+    const host = discovery.hosts.get(hostKey(p.aggregate, p.host))!.inventoryKey;
+    ledger.record(nodeNameOf(p.index), { host, cpu, memoryBytes, diskBytes, at: now });
   }
   return result;
 }
@@ -113,7 +114,7 @@ function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLedger |
   if (!probed) return notReady('not probed yet');
   if (!probed.ready) return notReady(probed.reason ?? 'not ready');
   const { total, allocated } = ref.view.capacity;
-  const pending = ledger?.reservedOn(ref.key, existing, now) ?? { cpu: 0, memoryBytes: 0, diskBytes: 0 };
+  const pending = ledger?.reservedOn(ref.inventoryKey, existing, now) ?? { cpu: 0, memoryBytes: 0, diskBytes: 0 };
   return {
     ...base,
     ready: true,

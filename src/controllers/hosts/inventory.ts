@@ -9,13 +9,19 @@ export type HostView =
       readonly capacity: HostCapacity;
       /** marina's nodes on the host, by instance name. */
       readonly nodes: ReadonlyMap<string, NodeInfo>;
-      /** What the aggregate's image alias points at on this host, when the probe looked. */
-      readonly imageFingerprint?: string;
+      /** Image alias → fingerprint on this host, for the aliases the probes looked up. */
+      readonly images: ReadonlyMap<string, string>;
     }
   | { readonly ok: false; readonly at: number; readonly error: unknown };
 
 /** Bays (by uid) whose nodes on a host look different from the last observation. */
 export type BaysChanged = (bayUids: ReadonlySet<string>) => void;
+
+/**
+ * The key a host is observed under: its endpoint. Two aggregates may list the same machine (a host in
+ * several aggregates, as in Nova); it is one set of instances and one capacity, observed once.
+ */
+export const inventoryKeyOf = (host: { readonly endpoint: string }): string => host.endpoint;
 
 /**
  * Each host observed once per probe interval, not once per bay: bays read the last observation, and
@@ -71,9 +77,13 @@ export class HostInventory {
     this.views.set(key, { ...view, capacity: withAllocation(view.capacity, node, -1), nodes });
   }
 
-  setImage(key: string, imageFingerprint: string | undefined): void {
+  setImage(key: string, alias: string, fingerprint: string | undefined): void {
     const view = this.views.get(key);
-    if (view?.ok) this.views.set(key, { ...view, ...(imageFingerprint ? { imageFingerprint } : {}) });
+    if (!view?.ok) return;
+    const images = new Map(view.images);
+    if (fingerprint) images.set(alias, fingerprint);
+    else images.delete(alias);
+    this.views.set(key, { ...view, images });
   }
 
   /** Forgets hosts no aggregate lists any more. */
@@ -86,8 +96,8 @@ export class HostInventory {
     let view: HostView;
     try {
       const observed = await provider.observe();
-      const image = before?.ok && before.imageFingerprint ? { imageFingerprint: before.imageFingerprint } : {};
-      view = { ok: true, at: this.now(), capacity: observed.capacity, nodes: new Map(observed.nodes.map((n) => [n.name, n])), ...image };
+      const images = before?.ok ? before.images : new Map<string, string>();
+      view = { ok: true, at: this.now(), capacity: observed.capacity, nodes: new Map(observed.nodes.map((n) => [n.name, n])), images };
     } catch (error) {
       view = { ok: false, at: this.now(), error };
     }
