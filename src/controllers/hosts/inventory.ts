@@ -47,7 +47,7 @@ export class HostInventory {
    */
   async observe(key: string, provider: HostProvider, maxAgeMs: number): Promise<HostView> {
     const known = this.views.get(key);
-    if (known && this.now() - known.at <= maxAgeMs) return known;
+    if (known && this.now() - known.at < maxAgeMs) return known;
     let running = this.inFlight.get(key);
     if (!running) {
       running = this.observeNow(key, provider).finally(() => this.inFlight.delete(key));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBytes } from '../../../src/api/quantity.js';
 import {
   describeUnschedulable,
+  flavorFitsNowhere,
   scheduleNodes,
   selectorMatches,
   type BayFootprint,
@@ -139,4 +140,29 @@ describe('quantities', () => {
     ['1048576', 1048576],
   ])('%s is %d bytes', (q, bytes) => expect(parseBytes(q)).toBe(bytes));
   it('refuses what is not a quantity', () => expect(() => parseBytes('lots')).toThrow(/not a quantity/));
+});
+
+describe('a flavor no host could ever hold', () => {
+  const host = (cpu: number, over: Partial<HostCandidate> = {}): HostCandidate => ({
+    aggregate: 'metal',
+    host: `h${cpu}`,
+    metadata: { suite: 'unit' },
+    ready: true,
+    cordoned: false,
+    capacity: { cpu, memoryBytes: 64 * 2 ** 30 },
+    allocated: { cpu: cpu * 4, memoryBytes: 64 * 2 ** 30 },
+    overcommit: { cpu: 4, memory: 1 },
+    ...over,
+  });
+  const request = (cpu: number): PlacementRequest => ({ namespace: 'team-a', namespaceLabels: {}, flavor: { cpu, memoryBytes: 2 ** 30, diskBytes: 2 ** 30 } });
+
+  it('is told apart from a full host: a full host may have room later, a small one never', () => {
+    expect(flavorFitsNowhere(request(8), [host(2), host(4)])).toBe(false); // 4 × 4 = 16 CPUs once empty
+    expect(flavorFitsNowhere(request(64), [host(2), host(4)])).toBe(true);
+  });
+
+  it('is never claimed when no eligible host is ready: one may come', () => {
+    expect(flavorFitsNowhere(request(64), [host(2, { ready: false })])).toBe(false);
+    expect(flavorFitsNowhere(request(64), [])).toBe(false);
+  });
 });
