@@ -18,8 +18,8 @@ const HOST_CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
  */
 export class MarinaMetrics {
   private readonly provisioning: Histogram<'stage'>;
-  private readonly hostRequests: Counter<'host' | 'operation' | 'outcome'>;
-  private readonly hostRequestSeconds: Histogram<'host' | 'operation'>;
+  private readonly hostCalls: Counter<'host' | 'operation' | 'outcome'>;
+  private readonly hostCallSeconds: Histogram<'host' | 'operation'>;
   private readonly probes: Counter<'aggregate' | 'host' | 'result'>;
   private readonly hostReady: Gauge<'aggregate' | 'host'>;
   private readonly errors: Counter<'controller' | 'kind'>;
@@ -33,14 +33,14 @@ export class MarinaMetrics {
       buckets: PROVISIONING_BUCKETS,
       registers,
     });
-    this.hostRequests = new Counter({
-      name: 'marina_host_requests_total',
-      help: 'Calls to host providers (LXD/Incus API), by host, operation and outcome (ok or an error code)',
+    this.hostCalls = new Counter({
+      name: 'marina_host_calls_total',
+      help: 'Calls to host providers (one call may be several LXD/Incus API requests), by host, operation and outcome (ok or an error code)',
       labelNames: ['host', 'operation', 'outcome'],
       registers,
     });
-    this.hostRequestSeconds = new Histogram({
-      name: 'marina_host_request_duration_seconds',
+    this.hostCallSeconds = new Histogram({
+      name: 'marina_host_call_duration_seconds',
       help: 'Duration of calls to host providers',
       labelNames: ['host', 'operation'],
       buckets: HOST_CALL_BUCKETS,
@@ -72,8 +72,8 @@ export class MarinaMetrics {
   }
 
   readonly hostCall: HostCallObserver = (host, operation, outcome, seconds) => {
-    this.hostRequests.inc({ host, operation, outcome });
-    this.hostRequestSeconds.observe({ host, operation }, seconds);
+    this.hostCalls.inc({ host, operation, outcome });
+    this.hostCallSeconds.observe({ host, operation }, seconds);
   };
 
   probed(aggregate: string, host: string, result: string): void {

@@ -30,11 +30,13 @@ export function bayReconciler(deps: BayControllerDeps): Reconciler {
     const scope = newScope(bay);
     await runPhases(BAY_PHASES, scope, deps, ctx);
     const status = computeBayStatus(scope.bay, factsOf(scope), new Date());
-    await writeStatus(deps, scope, status, ctx);
+    const changed = await writeStatus(deps, scope, status, ctx);
     await recordFailures(deps, scope);
     await recordPhaseChange(deps, scope.bay, status);
     for (const f of scope.failures) deps.metrics?.reconcileError('bay', f.reason);
-    ctx.log.info({ phase: status.phase, readyNodes: status.readyNodes, failures: scope.failures.length, phaseMs: scope.durations }, 'bay reconciled');
+    // An idle bay's resync changes nothing: worth a debug line, not one per bay every few minutes.
+    const level = changed || scope.failures.length > 0 ? 'info' : 'debug';
+    ctx.log[level]({ phase: status.phase, readyNodes: status.readyNodes, failures: scope.failures.length, phaseMs: scope.durations }, 'bay reconciled');
     return nextStep(scope, status.phase === 'Ready', deps.timing);
   };
 }
@@ -45,11 +47,13 @@ async function withFinalizer(deps: BayControllerDeps, bay: Bay): Promise<Bay> {
   return patched;
 }
 
-async function writeStatus(deps: BayControllerDeps, scope: BayScope, status: BayStatus, ctx: ReconcileContext): Promise<void> {
+/** Writes status when it changed; says whether it did. */
+async function writeStatus(deps: BayControllerDeps, scope: BayScope, status: BayStatus, ctx: ReconcileContext): Promise<boolean> {
   const started = performance.now();
   const written = await patchStatus(deps.client, BAY, scope.bay, status, ctx.signal);
   deps.bays.observeWrite(written);
   scope.durations.status = Math.round(performance.now() - started);
+  return written !== undefined;
 }
 
 /** Each failure as a Warning Event; repeats within the recorder's window only raise its count. */

@@ -15,6 +15,11 @@ export class OperatorProcess {
     private readonly extraArgs: readonly string[] = ['--probe-interval', '5', '--resync', '10'],
   ) {}
 
+  /** The operator's process id while it runs. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }

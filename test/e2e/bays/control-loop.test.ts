@@ -4,12 +4,12 @@ import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { waitFor } from '../../support/processes.js';
 
-const env = useBayTestEnvironment('e2e-errors');
+const env = useBayTestEnvironment('e2e-loop');
 const { kubectl, namespace: NS } = env;
 
 /** A module no kernel has: LXD's modprobe fails and the node cannot start. */
 const MISSING_MODULE = 'marina_e2e_no_such_module';
-const BROKEN = 'e2e-errors-broken';
+const BROKEN = 'e2e-loop-broken';
 
 function brokenAggregateYaml(kernelModules: readonly string[]): string {
   return `apiVersion: marina.dev/v1alpha1
@@ -84,5 +84,28 @@ describe('one error policy', () => {
       await kubectl(['delete', 'bay', 'stuck', '-n', NS, '--timeout=120s']);
       await kubectl(['delete', 'hostaggregate', BROKEN, '--wait=false']);
     }
+  });
+});
+
+describe("marina's own metrics", () => {
+  it('describe bays, nodes, provisioning stages, hosts, certificates and swarm members with Prometheus names', async () => {
+    await env.applyBay('metered', { nodes: 2 });
+    await env.waitReady('metered');
+    const m = (name: string, labels: Record<string, string> = {}): Promise<number> => env.operator.metric(name, labels);
+    expect(await m('marina_bays', { phase: 'Ready' })).toBeGreaterThanOrEqual(1);
+    expect(await m('marina_nodes', { state: 'Ready' })).toBeGreaterThanOrEqual(2);
+    for (const stage of ['create', 'start', 'address', 'dockerd', 'swarm_join']) {
+      expect(await m('marina_node_provisioning_seconds_count', { stage }), stage).toBeGreaterThanOrEqual(1);
+    }
+    expect(await m('marina_host_probes_total', { aggregate: env.aggregate, host: 'localhost', result: 'Ready' })).toBeGreaterThanOrEqual(1);
+    expect(await m('marina_host_ready', { aggregate: env.aggregate, host: 'localhost' })).toBe(1);
+    expect(await m('marina_host_calls_total', { operation: 'observe', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(await m('marina_bay_swarm_members', { namespace: NS, bay: 'metered', role: 'manager' })).toBe(1);
+    expect(await m('marina_bay_swarm_members', { namespace: NS, bay: 'metered', role: 'worker' })).toBe(1);
+    // The earliest expiry is a leaf's: certificateValidity 2160h (90 days) from now.
+    const days = ((await m('marina_bay_certificate_expiry_timestamp_seconds', { namespace: NS, bay: 'metered' })) - Date.now() / 1000) / 86_400;
+    expect(days).toBeGreaterThan(89);
+    expect(days).toBeLessThan(91);
+    expect(await m('controller_runtime_reconcile_total', { controller: 'bay' })).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,115 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sumSamples } from '../../test/support/bays/operator.js';
+import { startKubeEnv, type KubeEnv } from '../../test/support/kube-env.js';
+
+/**
+ * What the fleet benchmarks measure, from the outside: the apiserver's own audit log says which
+ * requests the operator's identity made (apiserver_request_total has no user label, and counts the
+ * apiserver's own loopback traffic too), /proc says what the operator process used.
+ */
+
+/** The identity the benchmarked operator runs as, so its requests can be told from everyone else's. */
+export const OPERATOR_USER = 'marina-operator';
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    users: [${OPERATOR_USER}]
+  - level: None
+`;
+
+export interface AuditedKubeEnv {
+  readonly env: KubeEnv;
+  readonly auditLog: string;
+  /** A kubeconfig for OPERATOR_USER (cluster admin: the benchmark measures traffic, not RBAC). */
+  readonly operatorKubeconfig: string;
+}
+
+/** A real apiserver that audits every request of the operator's identity. */
+export async function startAuditedKubeEnv(workDir: string): Promise<AuditedKubeEnv> {
+  const policy = join(workDir, 'audit-policy.yaml');
+  const auditLog = join(workDir, 'audit.log');
+  await writeFile(policy, AUDIT_POLICY);
+  const env = await startKubeEnv({
+    apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, '--audit-log-maxsize=1024', '--audit-log-mode=batch', '--audit-log-batch-max-wait=1s'],
+  });
+  return { env, auditLog, operatorKubeconfig: await env.mintUser(OPERATOR_USER, ['system:masters']) };
+}
+
+export interface AuditedRequests {
+  readonly total: number;
+  /** `verb resource[/subresource]` → count, largest first. */
+  readonly byKind: ReadonlyArray<readonly [string, number]>;
+}
+
+interface AuditEvent {
+  readonly auditID: string;
+  readonly stage: string;
+  readonly verb: string;
+  readonly user?: { readonly username?: string };
+  readonly objectRef?: { readonly resource?: string; readonly subresource?: string };
+  readonly requestReceivedTimestamp: string;
+}
+
+/**
+ * Requests of the operator's identity received in [fromMs, toMs). A watch is one request (logged when
+ * its response starts and again when it ends: counted once by its audit ID).
+ */
+export async function operatorRequests(auditLog: string, fromMs: number, toMs: number): Promise<AuditedRequests> {
+  const text = await readFile(auditLog, 'utf8').catch(() => '');
+  const seen = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    if (e.user?.username !== OPERATOR_USER) continue;
+    const at = Date.parse(e.requestReceivedTimestamp);
+    if (at < fromMs || at >= toMs) continue;
+    const resource = e.objectRef?.resource ? `${e.objectRef.resource}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}` : 'non-resource';
+    seen.set(e.auditID, `${e.verb} ${resource}`);
+  }
+  const byKind = new Map<string, number>();
+  for (const kind of seen.values()) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  return { total: seen.size, byKind: [...byKind].sort((a, b) => b[1] - a[1]) };
+}
+
+/** apiserver_request_total over every client, the apiserver's own loopback traffic included. */
+export async function apiserverRequestTotal(env: KubeEnv): Promise<number> {
+  const metrics = await env.kubectl(['get', '--raw', '/metrics']);
+  return sumSamples(metrics.stdout, 'apiserver_request_total');
+}
+
+export interface ProcessSample {
+  readonly at: number;
+  readonly rssBytes: number;
+  /** User + system CPU time so far. */
+  readonly cpuSeconds: number;
+}
+
+/** One reading of a process's resident memory and CPU time from /proc. */
+export async function sampleProcess(pid: number): Promise<ProcessSample> {
+  const [status, stat] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  // Fields after the command name (which may hold spaces) start at state; utime and stime are the 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { at: Date.now(), rssBytes: rssKb * 1024, cpuSeconds: ticks / 100 };
+}
+
+/** Average share of one core used between two samples, in percent. */
+export const cpuPercent = (a: ProcessSample, b: ProcessSample): number => (100 * (b.cpuSeconds - a.cpuSeconds)) / ((b.at - a.at) / 1000);
+
+export const perHour = (count: number, ms: number): number => (count * 3_600_000) / ms;
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Prints rows as a Markdown table (what the README and closing notes show). */
+export function printTable(header: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): void {
+  const line = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  console.log([line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n'));
+}
