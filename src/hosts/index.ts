@@ -19,3 +19,7 @@ export { createLxdClient } from './lxd/connect.js';
 export type { LxdClient } from './lxd/client.js';
 export { trustClientCertificate, decodeTrustToken, redeemTrustToken } from './lxd/trust.js';
 export type { TrustResult, TrustToken } from './lxd/trust.js';
+// Simulated hosts and dockerds: the fleet benchmark and orchestration tests only (sim/README.md).
+export { SimWorld, SimHostProvider } from './sim/index.js';
+export type { SimWorldConfig, SimHostSpec, SimProviderOptions, SimDockerOptions } from './sim/index.js';
+export type { HostFaultSpec, DockerFaultSpec, FaultHandle, CallCounts } from './sim/index.js';
