@@ -8,7 +8,9 @@ import { patchStatus } from '../../runtime/status.js';
 import { BAY, SECRET, type SecretObject } from '../kinds.js';
 import type { BayControllerDeps } from './deps.js';
 import { discoverBayNodes, type Discovery } from './discovery.js';
+import { BayRetryError } from './failures.js';
 import { FINALIZER, hostKey, RELEASE_UNREACHABLE_ANNOTATION } from './names.js';
+import { REASONS } from './reasons.js';
 import { BAY_LABEL } from './secrets.js';
 import { deletionStatus } from './status.js';
 
@@ -32,9 +34,13 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
   const left = await deleteNodes(deps, bay, discovery);
   const released = bay.metadata.annotations?.[RELEASE_UNREACHABLE_ANNOTATION] === 'true';
   if (left.length > 0 && !released) {
-    deps.bays.observeWrite(await patchStatus(deps.client, BAY, bay, deletionStatus(bay, left, RELEASE_UNREACHABLE_ANNOTATION, new Date()), ctx.signal));
-    await deps.events.record(bay, { type: 'Warning', reason: 'DeletionBlocked', action: 'Delete', note: deletionStatus(bay, left, RELEASE_UNREACHABLE_ANNOTATION, new Date()).conditions![0]!.message });
-    return { requeueAfter: deps.timing.retryMs };
+    const status = deletionStatus(bay, left, RELEASE_UNREACHABLE_ANNOTATION, new Date());
+    deps.bays.observeWrite(await patchStatus(deps.client, BAY, bay, status, ctx.signal));
+    const note = status.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    await deps.events.record(bay, { type: 'Warning', reason: REASONS.deletionBlocked, action: 'Delete', note });
+    deps.metrics?.reconcileError('bay', REASONS.deletionBlocked);
+    // Retried with backoff, not on a timer: the hosts may be gone for hours. A host coming back wakes the bay.
+    throw new BayRetryError([{ phase: 'nodes', kind: 'transient', reason: REASONS.deletionBlocked, message: note, cause: undefined }]);
   }
   if (left.length > 0) {
     await deps.events.record(bay, { type: 'Warning', reason: 'NodesReleased', action: 'Delete', note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})` });
