@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { findLocalSocket } from '../hosts/index.js';
 import { CredentialsError, defaultCertDir, detectShell, fetchBundle, scriptFor, writeBundle, type Shell } from './credentials.js';
 import { buildNodeImage, DEFAULT_IMAGE_ALIAS } from './image.js';
@@ -27,11 +27,16 @@ program
   .option('--leader-elect', 'elect a leader among replicas through a Lease', false)
   .option('--namespace <ns>', 'the operator\'s namespace: its Lease, and where host credentials Secrets live', process.env['POD_NAMESPACE'] ?? 'marina-system')
   .option('--lease-namespace <ns>', 'namespace of the leader-election Lease (default: --namespace)')
+  .option('--lease-duration <seconds>', 'how long a standby waits after the leader went silent', (v) => Number(v), 15)
+  .option('--renew-deadline <seconds>', 'how long the leader tries to renew before it gives up', (v) => Number(v), 10)
+  .option('--retry-period <seconds>', 'time between lease renewals (one API request each)', (v) => Number(v), 2)
   .option('--credentials-namespace <ns>', 'another namespace host credentials Secrets may be read from (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('--probe-interval <seconds>', 'how often hosts are probed and observed', (v) => Number(v), 30)
   .option('--resync <seconds>', 'how often a Ready bay\'s swarm is checked again (changes wake bays at once)', (v) => Number(v), 300)
   .option('--concurrency <n>', 'bays reconciled at once', (v) => Number(v), 4)
   .option('--log-level <level>', 'pino log level', 'info')
+  .addOption(new Option('--simulate-hosts <file>', 'benchmarks only: simulate every host and node, kept in this file').hideHelp())
+  .addOption(new Option('--simulate-config <file>', 'benchmarks only: JSON configuration of the simulated world').hideHelp())
   .action(runOperator);
 
 const bayOptions = (cmd: Command): Command =>

@@ -1,7 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { NodeDockerFactory } from '../controllers/bay/deps.js';
+import type { HostProviderFactory } from '../controllers/hosts/registry.js';
 import { registerControllers } from '../controllers/operator.js';
+import { SimWorld, type SimWorldConfig } from '../hosts/sim/index.js';
 import { createLogger } from '../runtime/logger.js';
-import { Manager } from '../runtime/manager.js';
+import { Manager, type LeaderElectionConfig } from '../runtime/manager.js';
 
 export interface RunOptions {
   readonly kubeconfig?: string;
@@ -9,11 +13,19 @@ export interface RunOptions {
   readonly leaderElect: boolean;
   readonly namespace: string;
   readonly leaseNamespace?: string;
+  /** Seconds: lease duration, renew deadline, retry period (Kubernetes' 15, 10, 2 by default). */
+  readonly leaseDuration: number;
+  readonly renewDeadline: number;
+  readonly retryPeriod: number;
   readonly credentialsNamespace: string[];
   readonly probeInterval: number;
   readonly resync: number;
   readonly concurrency: number;
   readonly logLevel: string;
+  /** Benchmarks only: every host and node is simulated, kept in this file across restarts. */
+  readonly simulateHosts?: string;
+  /** Benchmarks only: a JSON file with the simulated world's configuration (latency, host hardware). */
+  readonly simulateConfig?: string;
 }
 
 /** `marina run`: the operator. Runs until SIGTERM or SIGINT, then drains and releases its lease. */
@@ -26,18 +38,46 @@ export async function runOperator(opts: RunOptions): Promise<void> {
     kubeConfig,
     log,
     healthServer: { port: opts.healthPort },
-    ...(opts.leaderElect ? { leaderElection: { leaseName: 'marina-operator', leaseNamespace: opts.leaseNamespace ?? opts.namespace } } : {}),
+    ...(opts.leaderElect ? { leaderElection: leaderElection(opts) } : {}),
   });
+  const world = opts.simulateHosts ? await openSimulatedWorld(opts.simulateHosts, opts.simulateConfig) : undefined;
+  if (world) log.warn({ file: opts.simulateHosts }, 'hosts and nodes are SIMULATED: for benchmarks only');
   const { registry } = registerControllers(mgr, {
     namespace: opts.namespace,
     credentialNamespaces: opts.credentialsNamespace,
     probeIntervalMs: opts.probeInterval * 1000,
     bayResyncMs: opts.resync * 1000,
     bayConcurrency: opts.concurrency,
+    ...(world ? simulated(world) : {}),
   });
   try {
     await mgr.run();
   } finally {
     registry.closeAll();
+    await world?.close();
   }
+}
+
+function leaderElection(opts: RunOptions): LeaderElectionConfig {
+  return {
+    leaseName: 'marina-operator',
+    leaseNamespace: opts.leaseNamespace ?? opts.namespace,
+    leaseDurationMs: opts.leaseDuration * 1000,
+    renewDeadlineMs: opts.renewDeadline * 1000,
+    retryPeriodMs: opts.retryPeriod * 1000,
+  };
+}
+
+async function openSimulatedWorld(file: string, configFile: string | undefined): Promise<SimWorld> {
+  const config = configFile ? (JSON.parse(await readFile(configFile, 'utf8')) as SimWorldConfig) : {};
+  return SimWorld.open({ ...config, file });
+}
+
+/** Every host of every aggregate a simulated host of that name; every node's dockerd a simulated one. */
+function simulated(world: SimWorld): { hostFactory: HostProviderFactory; docker: NodeDockerFactory } {
+  return {
+    hostFactory: (_endpoint, _credentials, options) =>
+      world.provider(options.name, { ...(options.storagePool ? { storagePool: options.storagePool } : {}), ...(options.kernelModules ? { kernelModules: options.kernelModules } : {}) }),
+    docker: (_tls, address, timeoutMs) => world.dockerClient(address, timeoutMs === undefined ? {} : { timeoutMs }),
+  };
 }
