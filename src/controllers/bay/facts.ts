@@ -13,6 +13,7 @@ export function factsOf(scope: BayScope): BayFacts {
   const { bay, swarm, discovery } = scope;
   const certificateFailure = scope.failures.find((f) => f.phase === 'certificates');
   const swarmFailure = scope.failures.find((f) => f.phase === 'swarm');
+  const credentialsFailure = scope.failures.find((f) => f.phase === 'credentials');
   const nodeFailures = scope.failures.filter((f) => f.phase === 'nodes' || f.phase === 'placement');
   const endpoint = swarm?.anchor ? `tcp://${swarm.anchor.address}:${DOCKER_TLS_PORT}` : bay.status?.endpoint;
   return {
@@ -29,6 +30,7 @@ export function factsOf(scope: BayScope): BayFacts {
     ...(endpoint ? { endpoint } : {}),
     ...(scope.credentials ? { credentials: scope.credentials } : {}),
     nodeFailures: [...nodeFailures.filter((f) => f.kind === 'terminal'), ...nodeFailures.filter((f) => f.kind === 'transient')],
+    ...(credentialsFailure ? { credentialsFailure } : {}),
   };
 }
 

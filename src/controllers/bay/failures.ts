@@ -1,5 +1,5 @@
 import { HostApiError, HostError, HostOperationError, InvalidNodeSpecError, NodeConflictError } from '../../hosts/index.js';
-import { ApiError } from '../../runtime/errors.js';
+import { ApiError, TransportError } from '../../runtime/errors.js';
 import { SwarmError } from '../../swarm/index.js';
 import { REASONS, type Reason } from './reasons.js';
 import { SecretConflictError } from './secrets.js';
@@ -33,9 +33,14 @@ const terminal = (reason: Reason) => ({ kind: 'terminal' as const, reason });
 /** The one place where an error becomes a policy: transient or terminal, and under which reason. */
 export function classifyFailure(phase: PhaseName, error: unknown, node?: string): BayFailure {
   const { kind, reason } = verdict(phase, error);
-  const known = error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError;
-  const message = known ? error.message : `unexpected error in the ${phase} phase (${errorName(error)}); see the operator's logs`;
-  return { phase, kind, reason, message, cause: error, ...(node ? { node } : {}) };
+  return { phase, kind, reason, message: messageFor(phase, error), cause: error, ...(node ? { node } : {}) };
+}
+
+function messageFor(phase: PhaseName, error: unknown): string {
+  if (error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError) return error.message;
+  if (error instanceof TransportError) return `the Kubernetes API did not answer ${error.method} ${error.path}; retrying`;
+  if (error instanceof ApiError) return `the Kubernetes API refused ${error.method} ${error.path}: ${error.code} ${error.reason}`;
+  return `unexpected error in the ${phase} phase (${errorName(error)}); see the operator's logs`;
 }
 
 function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason: Reason } {
@@ -50,6 +55,7 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
   }
   if (error instanceof SwarmError) return transient(phase === 'swarm' ? REASONS.swarmFailed : REASONS.dockerdFailed);
   if (error instanceof ApiError) return transient(error.code === 409 ? REASONS.apiConflict : REASONS.apiError);
+  if (error instanceof TransportError) return transient(REASONS.apiError);
   return transient(phase === 'certificates' ? REASONS.certificatesFailed : REASONS.internalError);
 }
 

@@ -39,6 +39,8 @@ export interface BayFacts {
   readonly credentials?: { readonly secretName: string; readonly clientNotAfter: Date };
   /** Failures of the nodes phase, terminal first: they name the reason NodesReady gives. */
   readonly nodeFailures?: readonly BayFailure[];
+  /** Why the credentials bundle could not be published this time. */
+  readonly credentialsFailure?: BayFailure;
 }
 
 export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady'] as const;
@@ -128,6 +130,8 @@ function swarmCondition(bay: Bay, facts: BayFacts): ConditionBody {
 function readyCondition(facts: BayFacts, parts: readonly ConditionBody[]): ConditionBody {
   const failing = parts.find((c) => c.status !== 'True');
   if (failing) return { type: 'Ready', status: 'False', reason: failing.reason, message: failing.message };
+  const failed = facts.credentialsFailure;
+  if (failed) return { type: 'Ready', status: 'False', reason: failed.reason, message: `the credentials bundle could not be published: ${failed.message}` };
   if (!facts.credentials || !facts.endpoint) return { type: 'Ready', status: 'False', reason: REASONS.credentialsPending, message: 'the credentials bundle is not published yet' };
   return { type: 'Ready', status: 'True', reason: REASONS.bayReady, message: `${facts.desired} nodes in a swarm at ${facts.endpoint}; credentials in Secret ${facts.credentials.secretName}` };
 }
@@ -160,7 +164,8 @@ export function deletionStatus(bay: Bay, left: readonly string[], releaseAnnotat
 function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStatus['phase']> {
   if (bay.metadata.deletionTimestamp) return 'Deleting';
   if (ready) return 'Ready';
-  if (!bay.status?.endpoint && !facts.endpoint) return 'Provisioning';
+  // Until its first credentials are out, a bay is being provisioned, however far it got.
+  if (!bay.status?.credentialsSecretName && !facts.credentials) return 'Provisioning';
   const troubled = facts.unreachable.size > 0 || facts.nodes.some((n) => n.state === 'Lost' || (!n.ready && n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'));
   if (troubled || facts.unschedulable.length > 0) return 'Degraded';
   return 'Growing';

@@ -111,6 +111,14 @@ describe('the status of a bay, computed from facts in one place', () => {
     expect(byType.SwarmReady?.status).toBe('True');
   });
 
+  it('says why the credentials could not be published, and stays Provisioning until they are', () => {
+    const failure = { phase: 'credentials' as const, kind: 'transient' as const, reason: 'ApiError' as const, message: 'the Kubernetes API did not answer PATCH /x; retrying', cause: undefined };
+    const f = facts([node(0), node(1)], { credentials: undefined, credentialsFailure: failure });
+    const status = computeBayStatus(bay({ endpoint: 'tcp://10.0.0.10:2376', phase: 'Provisioning' }), f, now);
+    expect(status.phase).toBe('Provisioning');
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ApiError', message: 'the credentials bundle could not be published: the Kubernetes API did not answer PATCH /x; retrying' });
+  });
+
   it('never puts a key in status: only expiries', () => {
     const text = JSON.stringify(computeBayStatus(bay(), facts([node(0), node(1)]), now));
     expect(text).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);

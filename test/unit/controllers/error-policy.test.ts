@@ -5,7 +5,7 @@ import { BayRetryError, classifyFailure } from '../../../src/controllers/bay/fai
 import { newScope } from '../../../src/controllers/bay/scope.js';
 import { SecretConflictError } from '../../../src/controllers/bay/secrets.js';
 import { HostApiError, HostOperationError, HostUnreachableError, InvalidNodeSpecError, NodeConflictError } from '../../../src/hosts/index.js';
-import { ApiError, TerminalError } from '../../../src/runtime/errors.js';
+import { ApiError, TerminalError, TransportError } from '../../../src/runtime/errors.js';
 import { SwarmError } from '../../../src/swarm/index.js';
 import { testBay } from '../../support/builders.js';
 
@@ -26,6 +26,12 @@ describe('failures are classified in one place', () => {
     expect(classifyFailure('nodes', new InvalidNodeSpecError({ ...where, operation: 'ensure-node' }, 'bad'))).toMatchObject({ kind: 'terminal', reason: 'NodeConfigRejected' });
     expect(classifyFailure('nodes', new HostApiError({ ...where, operation: 'ensure-node' }, 400, 'Invalid config'))).toMatchObject({ kind: 'terminal', reason: 'NodeConfigRejected' });
     expect(classifyFailure('certificates', new SecretConflictError('team-a', 'web-ca'))).toMatchObject({ kind: 'terminal', reason: 'SecretConflict' });
+  });
+
+  it('retries when the Kubernetes API does not answer, and says so plainly', () => {
+    const failure = classifyFailure('credentials', new TransportError('PATCH', '/api/v1/namespaces/team-a/secrets/web-credentials', new Error('socket hang up')));
+    expect(failure).toMatchObject({ kind: 'transient', reason: 'ApiError' });
+    expect(failure.message).toBe('the Kubernetes API did not answer PATCH /api/v1/namespaces/team-a/secrets/web-credentials; retrying');
   });
 
   it('says "see the operator’s logs" for an unexpected error instead of showing its text to the tenant', () => {
