@@ -140,3 +140,15 @@ function eth0Address(state: LxdInstanceState | null | undefined): string | undef
   const addresses = state?.network?.eth0?.addresses ?? [];
   return addresses.find((address) => address.family === 'inet' && address.scope === 'global')?.address;
 }
+
+/** /etc/hosts of a node: the image keeps the build machine's, so each node gets its own with its hostname. */
+export function hostsFile(hostname: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    `127.0.1.1\t${hostname}`,
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    '',
+  ].join('\n');
+}

@@ -27,7 +27,7 @@ import { isConflict, isNotFound } from './envelope.js';
 import { execInInstance } from './exec.js';
 import { pushFile } from './files.js';
 import { findImageAlias } from './images.js';
-import { SWARM_KERNEL_MODULES, instanceCreateRequest, nodeInfoFromInstance } from './node-config.js';
+import { SWARM_KERNEL_MODULES, hostsFile, instanceCreateRequest, nodeInfoFromInstance } from './node-config.js';
 import { OperationOutcomeUnknownError } from './operations.js';
 
 export interface LxdProviderOptions {
@@ -370,16 +370,6 @@ function instancePath(name: string): string {
   return `/1.0/instances/${encodeURIComponent(name)}`;
 }
 
-function hostsFile(hostname: string): string {
-  return [
-    '127.0.0.1\tlocalhost',
-    `127.0.1.1\t${hostname}`,
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-    '',
-  ].join('\n');
-}
 
 function describeOwner(ownership: NodeOwnership | undefined): string {
   if (!ownership) return 'an instance marina does not manage';

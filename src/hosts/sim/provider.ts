@@ -2,7 +2,7 @@ import { nodeDrift } from '../drift.js';
 import { HostApiError, InvalidNodeSpecError, NodeBusyError, NodeConflictError, NodeNotFoundError } from '../errors.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from '../lxd/exec.js';
 import { sumAllocations } from '../lxd/capacity.js';
-import { instanceCreateRequest, SWARM_KERNEL_MODULES } from '../lxd/node-config.js';
+import { hostsFile, instanceCreateRequest, SWARM_KERNEL_MODULES } from '../lxd/node-config.js';
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
 import type { HostProvider } from '../provider.js';
 import type {
@@ -358,16 +358,6 @@ function ok(stdout: string): ExecResult {
   return { exitCode: 0, stdout, stderr: '' };
 }
 
-function hostsFile(hostname: string): string {
-  return [
-    '127.0.0.1\tlocalhost',
-    `127.0.1.1\t${hostname}`,
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-    '',
-  ].join('\n');
-}
 
 function describeOwner(ownership: NodeOwnership | undefined): string {
   if (!ownership) return 'an instance marina does not manage';
