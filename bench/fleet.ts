@@ -20,16 +20,7 @@ import { parseArgs } from 'node:util';
 import { OperatorProcess, sumSamples } from '../test/support/bays/operator.js';
 import { freePort } from '../test/support/processes.js';
 import { repoRoot } from '../test/support/paths.js';
-import {
-  apiserverRequestTotal,
-  cpuPercent,
-  operatorRequests,
-  perHour,
-  printTable,
-  sampleProcess,
-  startAuditedKubeEnv,
-  type ProcessSample,
-} from './support/measure.js';
+import { IDLE_COLUMNS, idleCells, measureIdle, printTable, startAuditedKubeEnv } from './support/measure.js';
 import type { KubeEnv } from '../test/support/kube-env.js';
 
 const { values } = parseArgs({
@@ -150,19 +141,9 @@ async function main(): Promise<void> {
     console.error(`all ${BAYS} bays Ready in ${(convergeMs / 1000).toFixed(0)} s; letting the last writes drain`);
     await new Promise((resolve) => setTimeout(resolve, 60_000));
 
-    const pid = operator.pid!;
-    const hostCalls = async (): Promise<number> => sumSamples(await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()), 'marina_host_calls_total');
-    const begin = { at: Date.now(), process: await sampleProcess(pid), apiserver: await apiserverRequestTotal(env), host: await hostCalls() };
-    const samples: ProcessSample[] = [begin.process];
     console.error(`idle for ${IDLE_MS / 60_000} min`);
-    while (Date.now() < begin.at + IDLE_MS) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, begin.at + IDLE_MS - Date.now())));
-      samples.push(await sampleProcess(pid));
-    }
-    const end = { at: Date.now(), process: await sampleProcess(pid), apiserver: await apiserverRequestTotal(env), host: await hostCalls() };
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const window = end.at - begin.at;
-    const requests = await operatorRequests(auditLog, begin.at, end.at);
+    const metricsText = (): Promise<string> => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    const idle = await measureIdle({ env, auditLog, pid: operator.pid!, metricsText, bays: BAYS }, IDLE_MS);
 
     console.error('restarting the operator (SIGTERM, then a new process)');
     await operator.stop();
@@ -178,30 +159,16 @@ async function main(): Promise<void> {
       hosts: HOSTS,
       leaderElection: values['leader-elect'],
       convergeSeconds: convergeMs / 1000,
-      idleMinutes: window / 60_000,
-      apiRequestsPerIdleBayPerHour: perHour(requests.total, window) / BAYS,
-      operatorRequests: requests,
-      apiserverRequestsAllClientsPerHour: perHour(end.apiserver - begin.apiserver, window),
-      hostCallsPerIdleBayPerHour: perHour(end.host - begin.host, window) / BAYS,
-      rssMiB: end.process.rssBytes / 2 ** 20,
-      maxRssMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
-      idleCpuPercent: cpuPercent(begin.process, end.process),
+      ...idle,
       resyncSeconds: resyncMs / 1000,
       readyAfterResync: afterResync.get('Ready') ?? 0,
     };
     printTable(
-      ['bays × nodes', 'converge', 'API req / idle bay / h (goal ≤ 2)', 'host calls / idle bay / h', 'RSS, max (≤ 256 MiB)', 'idle CPU (≤ 2 %)', 'resync (≤ 60 s)'],
-      [[
-        `${BAYS} × ${NODES}`,
-        `${result.convergeSeconds.toFixed(0)} s`,
-        result.apiRequestsPerIdleBayPerHour.toFixed(3),
-        result.hostCallsPerIdleBayPerHour.toFixed(2),
-        `${result.rssMiB.toFixed(0)}, ${result.maxRssMiB.toFixed(0)} MiB`,
-        `${result.idleCpuPercent.toFixed(2)} %`,
-        `${result.resyncSeconds.toFixed(1)} s`,
-      ]],
+      ['bays × nodes', 'converge', ...IDLE_COLUMNS, 'resync'],
+      [[`${BAYS} × ${NODES}`, `${result.convergeSeconds.toFixed(0)} s`, ...idleCells(idle), `${result.resyncSeconds.toFixed(1)} s`]],
     );
-    console.log(`\noperator requests while idle: ${requests.byKind.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    console.log('goals: ≤ 2 API requests per idle bay per hour, RSS ≤ 256 MiB, idle CPU ≤ 2 % of a core, resync ≤ 60 s');
+    console.log(`\noperator requests while idle: ${idle.operatorRequests.byKind.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     console.log(`bays Ready after the restart: ${result.readyAfterResync} of ${BAYS}`);
     const out = join(repoRoot, 'bench', 'results');
     await mkdir(out, { recursive: true });

@@ -16,7 +16,7 @@ import { bayYaml, hostAggregateYaml, hostProvider, sweepNamespaceNodes } from '.
 import { OperatorProcess } from '../test/support/bays/operator.js';
 import { lxdTestHost, testNodeImage } from '../test/support/lxd/index.js';
 import { repoRoot } from '../test/support/paths.js';
-import { apiserverRequestTotal, cpuPercent, operatorRequests, perHour, printTable, sampleProcess, startAuditedKubeEnv } from './support/measure.js';
+import { IDLE_COLUMNS, idleCells, measureIdle, printTable, startAuditedKubeEnv } from './support/measure.js';
 
 const { values } = parseArgs({ options: { bays: { type: 'string', default: '5' }, nodes: { type: 'string', default: '3' }, 'idle-minutes': { type: 'string', default: '10' } } });
 const bays = Number(values.bays);
@@ -50,35 +50,10 @@ async function main(): Promise<void> {
     // Let the last status writes and Events of the creation drain before the window opens.
     await new Promise((resolve) => setTimeout(resolve, 15_000));
 
-    const pid = operator.pid!;
-    const start = { at: Date.now(), process: await sampleProcess(pid), apiserver: await apiserverRequestTotal(env), host: await operator.metric('marina_host_calls_total') };
-    let maxRss = start.process.rssBytes;
-    const end = start.at + idleMs;
-    while (Date.now() < end) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, end - Date.now())));
-      maxRss = Math.max(maxRss, (await sampleProcess(pid)).rssBytes);
-    }
-    const stop = { at: Date.now(), process: await sampleProcess(pid), apiserver: await apiserverRequestTotal(env), host: await operator.metric('marina_host_calls_total') };
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // the audit log is written in batches
-    const window = stop.at - start.at;
-    const requests = await operatorRequests(auditLog, start.at, stop.at);
-    const result = {
-      bays,
-      nodesPerBay: nodes,
-      convergedSeconds: convergedMs / 1000,
-      idleMinutes: window / 60_000,
-      apiRequestsPerIdleBayPerHour: perHour(requests.total, window) / bays,
-      operatorRequests: requests,
-      apiserverRequestsAllClientsPerHour: perHour(stop.apiserver - start.apiserver, window),
-      hostCallsPerIdleBayPerHour: perHour(stop.host - start.host, window) / bays,
-      rssMiB: stop.process.rssBytes / 2 ** 20,
-      maxRssMiB: maxRss / 2 ** 20,
-      idleCpuPercent: cpuPercent(start.process, stop.process),
-    };
-    printTable(
-      ['bays × nodes', 'idle', 'API requests / idle bay / h', 'host-provider calls / idle bay / h', 'RSS (max)', 'idle CPU'],
-      [[`${bays} × ${nodes}`, `${result.idleMinutes.toFixed(1)} min`, result.apiRequestsPerIdleBayPerHour.toFixed(2), result.hostCallsPerIdleBayPerHour.toFixed(1), `${result.rssMiB.toFixed(0)} MiB (${result.maxRssMiB.toFixed(0)})`, `${result.idleCpuPercent.toFixed(2)} %`]],
-    );
+    const idle = await measureIdle({ env, auditLog, pid: operator.pid!, metricsText: () => operator.metricsText(), bays }, idleMs);
+    const result = { bays, nodesPerBay: nodes, convergedSeconds: convergedMs / 1000, ...idle };
+    printTable(['bays × nodes', ...IDLE_COLUMNS], [[`${bays} × ${nodes}`, ...idleCells(idle)]]);
+    const requests = idle.operatorRequests;
     console.log(`\noperator requests in the window: ${requests.byKind.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     const out = join(repoRoot, 'bench', 'results');
     await mkdir(out, { recursive: true });

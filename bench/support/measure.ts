@@ -113,3 +113,74 @@ export function printTable(header: readonly string[], rows: ReadonlyArray<readon
   const line = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
   console.log([line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n'));
 }
+
+export interface IdleMeasurement {
+  readonly idleMinutes: number;
+  readonly apiRequestsPerIdleBayPerHour: number;
+  /** The same without Lease renewals: what the bays themselves cost. */
+  readonly apiRequestsPerIdleBayPerHourWithoutLease: number;
+  readonly operatorRequests: AuditedRequests;
+  readonly apiserverRequestsAllClientsPerHour: number;
+  readonly hostCallsPerIdleBayPerHour: number;
+  readonly rssMiB: number;
+  readonly maxRssMiB: number;
+  readonly idleCpuPercent: number;
+}
+
+export interface IdleTarget {
+  readonly env: KubeEnv;
+  readonly auditLog: string;
+  readonly pid: number;
+  /** The operator's /metrics text. */
+  metricsText(): Promise<string>;
+  readonly bays: number;
+}
+
+/**
+ * Leaves the operator alone for `windowMs` and measures what it costs: its requests as the apiserver
+ * audited them, its host-provider calls (marina_host_calls_total), its resident memory (sampled every
+ * 10 s) and its CPU time.
+ */
+export async function measureIdle(target: IdleTarget, windowMs: number): Promise<IdleMeasurement> {
+  const sample = async () => ({
+    at: Date.now(),
+    process: await sampleProcess(target.pid),
+    apiserver: await apiserverRequestTotal(target.env),
+    host: sumSamples(await target.metricsText(), 'marina_host_calls_total'),
+  });
+  const begin = await sample();
+  let maxRss = begin.process.rssBytes;
+  while (Date.now() < begin.at + windowMs) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, begin.at + windowMs - Date.now())));
+    maxRss = Math.max(maxRss, (await sampleProcess(target.pid)).rssBytes);
+  }
+  const end = await sample();
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // the audit log is written in batches
+  const window = end.at - begin.at;
+  const requests = await operatorRequests(target.auditLog, begin.at, end.at);
+  const leases = requests.byKind.filter(([kind]) => kind.endsWith(' leases')).reduce((sum, [, n]) => sum + n, 0);
+  return {
+    idleMinutes: window / 60_000,
+    apiRequestsPerIdleBayPerHour: perHour(requests.total, window) / target.bays,
+    apiRequestsPerIdleBayPerHourWithoutLease: perHour(requests.total - leases, window) / target.bays,
+    operatorRequests: requests,
+    apiserverRequestsAllClientsPerHour: perHour(end.apiserver - begin.apiserver, window),
+    hostCallsPerIdleBayPerHour: perHour(end.host - begin.host, window) / target.bays,
+    rssMiB: end.process.rssBytes / 2 ** 20,
+    maxRssMiB: maxRss / 2 ** 20,
+    idleCpuPercent: cpuPercent(begin.process, end.process),
+  };
+}
+
+/** The columns both idle benchmarks print. */
+export const IDLE_COLUMNS = ['idle', 'API req / idle bay / h (without Lease)', 'host-provider calls / idle bay / h', 'RSS (max)', 'idle CPU'] as const;
+
+export function idleCells(m: IdleMeasurement): string[] {
+  return [
+    `${m.idleMinutes.toFixed(1)} min`,
+    `${m.apiRequestsPerIdleBayPerHour.toFixed(3)} (${m.apiRequestsPerIdleBayPerHourWithoutLease.toFixed(3)})`,
+    m.hostCallsPerIdleBayPerHour.toFixed(2),
+    `${m.rssMiB.toFixed(0)} MiB (${m.maxRssMiB.toFixed(0)})`,
+    `${m.idleCpuPercent.toFixed(2)} %`,
+  ];
+}
