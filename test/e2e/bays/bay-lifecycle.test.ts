@@ -8,6 +8,7 @@ import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, type Do
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl } from '../../support/kubectl.js';
+import { instanceNames, MARINA_KEYS, nodeIndex, ofBay } from '../../support/lxd/index.js';
 import { waitFor } from '../../support/processes.js';
 
 const env = useBayTestEnvironment('e2e-bays');
@@ -138,7 +139,7 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
 
     it('replaces a node whose instance is deleted behind its back: Degraded, then Ready, with no dead swarm member', async () => {
       const victim = bay.status!.nodes!.find((n) => n.role === 'worker')!;
-      await env.provider.deleteNode(victim.name);
+      expect(await env.lxc.deleteForce(victim.name)).toBe(true);
       await waitForPhase(kubectl, NS, 'web', 'Degraded', 120_000);
       bay = await waitFor('web Ready again with a replacement', async () => {
         const b = await getBay(kubectl, NS, 'web');
@@ -148,22 +149,26 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       expect(nodes).toHaveLength(5);
       expect(nodes.every((n) => n.status === 'Ready')).toBe(true);
       expect(nodes.map((n) => n.hostname)).not.toContain(victim.name);
-      expect((await env.provider.listNodes({ bayUid: bay.metadata.uid })).length).toBe(5);
+      const onHost = await instanceNames(env.lxc, ofBay(bay.metadata.uid));
+      expect(onHost).toEqual(bay.status!.nodes!.map((n) => n.name).sort());
+      expect(onHost).not.toContain(victim.name);
     });
   });
 
   it('survives SIGKILL of the operator in the middle of provisioning: no twin, no duplicate member, the same CA', async () => {
     await applyBay('crash', { nodes: 3 });
     const uid = await waitFor('the crash bay uid', async () => (await getBay(kubectl, NS, 'crash')).metadata.uid || undefined, 30_000);
-    await waitFor('the first instance of the crash bay', async () => ((await env.provider.listNodes({ bayUid: uid })).length > 0 ? true : undefined), 120_000, 100);
+    const firstInstance = async (): Promise<true | undefined> =>
+      (await instanceNames(env.lxc, ofBay(uid))).length > 0 ? true : undefined;
+    await waitFor('the first instance of the crash bay', firstInstance, 120_000, 100);
     await env.operator.kill();
     const caBefore = await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}']);
     expect((await getBay(kubectl, NS, 'crash')).status?.phase).not.toBe('Ready');
 
     env.operator.start();
     const bay = await waitReady('crash');
-    const instances = await env.provider.listNodes({ bayUid: uid });
-    expect(instances.map((n) => n.ownership!.index).sort()).toEqual([0, 1, 2]);
+    const instances = (await env.lxc.list()).filter(ofBay(uid));
+    expect(instances.map(nodeIndex).sort()).toEqual([0, 1, 2]);
     expect(await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(caBefore);
     const nodes = await swarmNodes(dockerWithBundle(await fetchCredentials(kubeconfig, 'crash', NS)));
     expect(nodes.map((n) => n.hostname).sort()).toEqual(instances.map((n) => n.name).sort());
@@ -171,19 +176,27 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
   });
 
   it('deleting a bay removes every instance and Secret under Delete, and none under Retain', async () => {
-    const crashUid = (await getBay(kubectl, NS, 'crash')).metadata.uid;
+    const crash = (await getBay(kubectl, NS, 'crash')).status!.nodes!.map((n) => n.name);
+    expect(crash).toHaveLength(3);
+    for (const name of crash) expect(await env.lxc.instance(name), `${name} before the deletion`).toBeDefined();
     await mustKubectl(kubectl, ['delete', 'bay', 'crash', '-n', NS, '--timeout=180s']);
-    expect(await env.provider.listNodes({ bayUid: crashUid })).toEqual([]);
+    // Gone by name: a node merely released (user.marina.managed=false) is still an instance and fails here.
+    for (const name of crash) expect(await env.lxc.instance(name), `${name} is still on the host`).toBeUndefined();
     expect(await mustKubectl(kubectl, ['get', 'secrets', '-n', NS, '-l', 'marina.dev/bay=crash', '-o', 'name'])).toBe('');
 
-    await applyBay('kept', { nodes: 1, deletionPolicy: 'Retain' });
+    await applyBay('kept', { nodes: 2, deletionPolicy: 'Retain' });
     const kept = await waitReady('kept');
+    const keptNodes = kept.status!.nodes!.map((n) => n.name);
+    expect(keptNodes).toHaveLength(2);
     await mustKubectl(kubectl, ['delete', 'bay', 'kept', '-n', NS, '--timeout=180s']);
-    // The node keeps running, released: marina lists, adopts and deletes it no more.
-    const keptNode = kept.status!.nodes![0]!.name;
-    expect((await env.provider.getNode(keptNode))?.status).toBe('running');
-    expect(await env.provider.listNodes({ bayUid: kept.metadata.uid })).toEqual([]);
-    await env.provider.deleteNode(keptNode);
+    // Each node keeps running, released: marina lists, adopts and deletes it no more, and its
+    // ownership stays on the host for the record.
+    for (const name of keptNodes) {
+      expect((await env.lxc.instance(name))?.status, `${name} after the deletion`).toBe('Running');
+      expect(await env.lxc.configGet(name, MARINA_KEYS.managed), `${name}'s ${MARINA_KEYS.managed}`).toBe('false');
+      expect(await env.lxc.configGet(name, MARINA_KEYS.bayUid)).toBe(kept.metadata.uid);
+    }
+    for (const name of keptNodes) await env.lxc.deleteForce(name);
     // Released from the bay, so that a garbage collector keeps the credentials to reach the retained nodes.
     expect(await mustKubectl(kubectl, ['get', 'secret', 'kept-credentials', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
   });

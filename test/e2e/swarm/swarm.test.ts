@@ -31,7 +31,17 @@ import {
   type DockerClient,
   type SwarmNode,
 } from '../../../src/swarm/index.js';
-import { lxdTestHost, providerOver, sweepStaleNodes, testBay, testNodeImage, trustedTestIdentity, TEST_FLAVOR } from '../../support/lxd/index.js';
+import {
+  lxcFor,
+  lxdTestHost,
+  providerOver,
+  sweepStaleNodes,
+  testBay,
+  testNodeImage,
+  trustedTestIdentity,
+  TEST_FLAVOR,
+  type LxcCli,
+} from '../../support/lxd/index.js';
 import { waitFor } from '../../support/processes.js';
 import { ONE_DAY_MS } from '../../support/swarm/bay-pki.js';
 import {
@@ -55,6 +65,7 @@ describe('a two-node swarm over mutual TLS', () => {
   const bay = testBay('swarm');
   const timings = new Map<string, number>();
   let provider: HostProvider;
+  let lxc: LxcCli;
   let ca: CertificateAuthority;
   let operator: IssuedCertificate;
   let manager: BootedNode;
@@ -72,7 +83,8 @@ describe('a two-node swarm over mutual TLS', () => {
     const identity = await trustedTestIdentity(host);
     const image = (await testNodeImage(host)).alias;
     provider = providerOver('unix socket', host, identity);
-    await sweepStaleNodes(provider);
+    lxc = lxcFor(host);
+    await sweepStaleNodes(lxc);
     ca = await timed('create CA (RSA 2048)', timings, () => createCertificateAuthority({ commonName: `${bay.bayName} CA`, validityMs: 30 * ONE_DAY_MS }));
     operator = await timed('issue client certificate', timings, () => issueClientCertificate(ca, { identity: 'marina-operator', validityMs: ONE_DAY_MS }));
     [manager, worker] = (await timed('boot 2 nodes', timings, () => bootNodes(provider, host, image, bay, 2))) as [BootedNode, BootedNode];
@@ -82,10 +94,9 @@ describe('a two-node swarm over mutual TLS', () => {
 
   afterAll(async () => {
     console.info(`[swarm e2e] timings (ms): ${JSON.stringify(Object.fromEntries(timings))}`);
-    if (!provider) return;
     // Whatever happened above: every node this suite may have created goes.
-    await removeBayNodes(provider, bay.bayUid);
-    provider.close();
+    if (lxc) await removeBayNodes(lxc, bay.bayUid);
+    provider?.close();
   });
 
   it('dockerd answers over TLS once its certificates, daemon.json and unit drop-in are in place', async () => {
@@ -102,9 +113,10 @@ describe('a two-node swarm over mutual TLS', () => {
       ),
     );
     for (const version of versions) expect(version.apiVersion).toMatch(/^1\.\d+$/);
-    const inside = await provider.exec(manager.name, ['cat', '/etc/docker/server-key.pem']);
+    const inside = await lxc.exec(manager.name, ['cat', '/etc/docker/server-key.pem']);
     expect(inside.stdout).toMatch(/^-----BEGIN PRIVATE KEY-----/);
-    expect((await provider.exec(manager.name, ['stat', '-c', '%a', '/etc/docker/server-key.pem'])).stdout.trim()).toBe('600');
+    const mode = await lxc.exec(manager.name, ['stat', '-c', '%a', '/etc/docker/server-key.pem']);
+    expect(mode.stdout.trim()).toBe('600');
   });
 
   it('the TLS endpoint answers a client with the operator certificate', async () => {
@@ -198,7 +210,7 @@ describe('a two-node swarm over mutual TLS', () => {
   });
 
   it('usage sums the reservations of running tasks against the nodes', async () => {
-    await Promise.all([manager, worker].map((node) => importSleepImage(provider, node.name)));
+    await Promise.all([manager, worker].map((node) => importSleepImage(lxc, node.name)));
     await managerClient.docker.createService({
       Name: 'reserved',
       TaskTemplate: {
@@ -299,7 +311,7 @@ describe('a two-node swarm over mutual TLS', () => {
   });
 
   it('a node that is gone is removed from the swarm membership', async () => {
-    await provider.stopNode(worker.name, { force: true });
+    await lxc.stop(worker.name, { force: true });
     await timed('swarm notices a stopped node', timings, () =>
       waitFor('worker down', async () => ((await nodeById(managerClient, workerId)).state === 'down' ? true : undefined), 120_000, 1_000),
     );

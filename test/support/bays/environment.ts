@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, inject } from 'vitest';
-import type { HostProvider } from '../../../src/hosts/index.js';
 import { kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
-import { lxdTestHost, testNodeImage, type LxdTestHost } from '../lxd/index.js';
-import { bayYaml, getBay, hostAggregateYaml, hostProvider, sweepNamespaceNodes, type BaySpecInput, type BayView } from './cluster.js';
+import { inNamespace, lxcFor, lxdTestHost, sweepInstances, testNodeImage } from '../lxd/index.js';
+import type { LxcCli, LxdTestHost } from '../lxd/index.js';
+import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView } from './cluster.js';
 import { OperatorProcess } from './operator.js';
 
 export interface BayTestEnvironment {
@@ -12,7 +12,8 @@ export interface BayTestEnvironment {
   readonly kubectl: Kubectl;
   /** Set once beforeAll has run. */
   host: LxdTestHost;
-  provider: HostProvider;
+  /** The real `lxc` CLI on the host: how a test looks at nodes (and interferes with them) behind marina's back. */
+  lxc: LxcCli;
   operator: OperatorProcess;
   applyBay(name: string, spec: BaySpecInput): Promise<void>;
   /** kubectl wait for Ready; on failure the error carries the bay's status and the operator's last log lines. */
@@ -48,8 +49,8 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
   beforeAll(async () => {
     env.host = await lxdTestHost();
     await testNodeImage(env.host);
-    env.provider = hostProvider(env.host);
-    await sweepNamespaceNodes(env.provider, namespace);
+    env.lxc = lxcFor(env.host);
+    await sweepInstances(env.lxc, inNamespace(namespace));
     await mustKubectl(kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(kubectl, ['label', 'namespace', namespace, 'tenant=true']);
     await mustKubectl(kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(aggregate, env.host) });
@@ -63,10 +64,8 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
     // reconciled by the next file's operator, which would replace the nodes swept below.
     await kubectl(['delete', 'bays', '--all', '-n', namespace, '--timeout=180s']);
     await env.operator?.stop();
-    if (env.provider) {
-      await sweepNamespaceNodes(env.provider, namespace);
-      env.provider.close();
-    }
+    // Released nodes (Retain) too: they carry the namespace key whatever marina thinks of them.
+    if (env.lxc) await sweepInstances(env.lxc, inNamespace(namespace));
     // A bay whose deletion did not finish (a failed test) is released by hand: its nodes were swept.
     const left = (await kubectl(['get', 'bays', '-n', namespace, '-o', 'name'])).stdout.split('\n').filter(Boolean);
     for (const bay of left) await kubectl(['patch', bay, '-n', namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
