@@ -55,6 +55,7 @@ import {
   type BootedNode,
 } from '../../support/swarm/swarm-nodes.js';
 import { httpsGet } from '../../support/swarm/tls-peers.js';
+import { NODE_TLS_REFUSAL } from '../../support/tls-refusal.js';
 
 /**
  * src/swarm against the real thing: two LXD nodes from the marina node image, dockerd behind mutual
@@ -124,19 +125,21 @@ describe('a two-node swarm over mutual TLS', () => {
     expect(outcome).toEqual({ ok: true, body: 'OK' });
   });
 
-  it('the TLS endpoint refuses a client without a certificate', async () => {
+  it('the TLS endpoint refuses a client without a certificate in the handshake', async () => {
     const outcome = await httpsGet({ host: manager.address, port: 2376, path: '/_ping', trust: ca.certPem });
-    expect(outcome.ok).toBe(false);
+    expect(outcome).toEqual({ ok: false, error: expect.stringMatching(NODE_TLS_REFUSAL.noClientCertificate) });
   });
 
   it("the TLS endpoint refuses a client certificate of another CA, and another CA's clients refuse it", async () => {
     const strangerCa = await createCertificateAuthority({ commonName: 'stranger CA' });
     const stranger = await issueClientCertificate(strangerCa, { identity: 'stranger', validityMs: ONE_DAY_MS });
     const refused = await httpsGet({ host: manager.address, port: 2376, path: '/_ping', trust: ca.certPem, identity: stranger });
-    expect(refused.ok).toBe(false);
+    expect(refused).toEqual({ ok: false, error: expect.stringMatching(NODE_TLS_REFUSAL.clientCertificateOfAnotherCa) });
     const distrusted = await readLocalSwarmState(operatorClient(manager.address, [strangerCa.certPem], operator)).catch((error: unknown) => error);
     expect(distrusted).toBeInstanceOf(SwarmError);
     expect((distrusted as SwarmError).code).toBe('tls');
+    const cause = (distrusted as SwarmError).cause as { code?: string };
+    expect(cause.code).toMatch(NODE_TLS_REFUSAL.serverCertificateOfAnotherCa);
   });
 
   it('swarm init makes the first node a manager, and doing it again changes nothing', async () => {
@@ -263,7 +266,12 @@ describe('a two-node swarm over mutual TLS', () => {
     for (const identity of [operator, nextClient]) {
       expect(await httpsGet({ host: worker.address, port: 2376, path: '/_ping', trust: bothCas, identity })).toEqual({ ok: true, body: 'OK' });
     }
-    expect(await httpsGet({ host: worker.address, port: 2376, path: '/_ping', trust: ca.certPem, identity: operator })).toMatchObject({ ok: false });
+    // A client that trusts only the old CA refuses the new server certificate itself.
+    const oldTrust = { host: worker.address, port: 2376, path: '/_ping', trust: ca.certPem, identity: operator };
+    expect(await httpsGet(oldTrust)).toEqual({
+      ok: false,
+      error: expect.stringMatching(NODE_TLS_REFUSAL.serverCertificateOfAnotherCa),
+    });
 
     const state = await readLocalSwarmState(overlapClient);
     expect(state).toMatchObject({ state: 'active', nodeId: workerId });
