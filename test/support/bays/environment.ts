@@ -1,4 +1,15 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
+import {
+  clusterPrivateKeys,
+  describeFindings,
+  eventTexts,
+  findKeyMaterial,
+  logTexts,
+  marinaObjectTexts,
+  SecretKeyWatch,
+  type ScannedText,
+} from '../key-material.js';
 import { kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
 import { inNamespace, lxcFor, lxdTestHost, sweepInstances, testNodeImage } from '../lxd/index.js';
 import type { LxcCli, LxdTestHost } from '../lxd/index.js';
@@ -23,11 +34,13 @@ export interface BayTestEnvironment {
 /**
  * The set-up every bay e2e file shares: the real LXD host and node image, a tenant namespace, a
  * HostAggregate for the local host, and `marina run` as a process. Registers its own beforeAll and
- * afterAll; everything the file's bays leave on the host is swept afterwards.
+ * afterAll; everything the file's bays leave on the host is swept afterwards, and the file fails if
+ * private key material showed up where a tenant or an operator log can show it.
  */
 export function useBayTestEnvironment(namespace: string, aggregate = `${namespace}-local`): BayTestEnvironment {
   const kubeconfig = inject('kubeconfigPath');
   const kubectl = kubectlFor(kubeconfig, inject('kubeBinDir'));
+  const secretKeys = new SecretKeyWatch(join(inject('kubeBinDir'), 'kubectl'), kubeconfig);
   const env = {
     namespace,
     aggregate,
@@ -47,6 +60,8 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
   } as BayTestEnvironment;
 
   beforeAll(async () => {
+    // Keys of Secrets deleted during the file (a bay deleted under Delete) must still be recognised.
+    secretKeys.start();
     env.host = await lxdTestHost();
     await testNodeImage(env.host);
     env.lxc = lxcFor(env.host);
@@ -60,18 +75,53 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
   });
 
   afterAll(async () => {
+    // The bays' status as the tenant last saw it, read before their deletion removes them; a failure
+    // to read it fails the file once the clean-up below is done.
+    const statuses = await marinaObjectTexts(kubectl).then(
+      (texts) => () => texts,
+      (error: unknown) => () => {
+        throw error;
+      },
+    );
     // Bays go first, while the operator still runs their finalizers: a bay left behind would be
     // reconciled by the next file's operator, which would replace the nodes swept below.
     await kubectl(['delete', 'bays', '--all', '-n', namespace, '--timeout=180s']);
     await env.operator?.stop();
     // Released nodes (Retain) too: they carry the namespace key whatever marina thinks of them.
     if (env.lxc) await sweepInstances(env.lxc, inNamespace(namespace));
-    // A bay whose deletion did not finish (a failed test) is released by hand: its nodes were swept.
-    const left = (await kubectl(['get', 'bays', '-n', namespace, '-o', 'name'])).stdout.split('\n').filter(Boolean);
-    for (const bay of left) await kubectl(['patch', bay, '-n', namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-    await kubectl(['delete', 'namespace', namespace, '--timeout=60s']);
-    await kubectl(['delete', 'hostaggregate', aggregate, '--wait=false']);
+    let leaks = '';
+    try {
+      const operatorLog = logTexts('operator log', env.operator?.logLines() ?? []);
+      leaks = await keyMaterialReport(kubectl, secretKeys, [...statuses(), ...operatorLog]);
+    } finally {
+      await secretKeys.stop();
+      await releaseAndDelete(kubectl, namespace, aggregate);
+    }
+    if (leaks) throw new Error(`private key material where a tenant or an operator log can show it:\n${leaks}`);
   });
 
   return env;
+}
+
+/**
+ * Scans the texts given, and every Event in the cluster, for private key material: any PEM private
+ * key, base64-encoded or not, and any fragment of the keys the cluster keeps or kept during the file.
+ * Returns one line per finding (never the key), or the empty string.
+ */
+async function keyMaterialReport(
+  kubectl: Kubectl,
+  watch: SecretKeyWatch,
+  texts: readonly ScannedText[],
+): Promise<string> {
+  const keys = [...watch.seen(), ...(await clusterPrivateKeys(kubectl))];
+  return describeFindings(findKeyMaterial([...texts, ...(await eventTexts(kubectl))], keys));
+}
+
+/** A bay whose deletion did not finish (a failed test) is released by hand: its nodes were swept. */
+async function releaseAndDelete(kubectl: Kubectl, namespace: string, aggregate: string): Promise<void> {
+  const left = (await kubectl(['get', 'bays', '-n', namespace, '-o', 'name'])).stdout.split('\n').filter(Boolean);
+  const noFinalizers = '{"metadata":{"finalizers":null}}';
+  for (const bay of left) await kubectl(['patch', bay, '-n', namespace, '--type=merge', '-p', noFinalizers]);
+  await kubectl(['delete', 'namespace', namespace, '--timeout=60s']);
+  await kubectl(['delete', 'hostaggregate', aggregate, '--wait=false']);
 }
