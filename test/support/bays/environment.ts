@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import {
@@ -11,8 +12,8 @@ import {
   type ScannedText,
 } from '../key-material.js';
 import { kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
-import { inNamespace, lxcFor, lxdTestHost, sweepInstances, testNodeImage } from '../lxd/index.js';
-import type { LxcCli, LxdTestHost } from '../lxd/index.js';
+import { inNamespace, lxcFor, lxdTestHost, MARINA_KEYS, sweepInstances, testNodeImage } from '../lxd/index.js';
+import type { LxcCli, LxcInstance, LxdTestHost } from '../lxd/index.js';
 import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView } from './cluster.js';
 import { OperatorProcess } from './operator.js';
 
@@ -36,8 +37,14 @@ export interface BayTestEnvironment {
  * HostAggregate for the local host, and `marina run` as a process. Registers its own beforeAll and
  * afterAll; everything the file's bays leave on the host is swept afterwards, and the file fails if
  * private key material showed up where a tenant or an operator log can show it.
+ *
+ * The namespace is `<prefix>-<random>`: node names derive from the namespace, and two runs of the same
+ * file (from two checkouts) may share the LXD host; with one fixed namespace they would fight over the
+ * same instance names and sweep each other's nodes.
  */
-export function useBayTestEnvironment(namespace: string, aggregate = `${namespace}-local`): BayTestEnvironment {
+export function useBayTestEnvironment(prefix: string, aggregateName?: string): BayTestEnvironment {
+  const namespace = `${prefix}-${randomBytes(2).toString('hex')}`;
+  const aggregate = aggregateName ?? `${namespace}-local`;
   const kubeconfig = inject('kubeconfigPath');
   const kubectl = kubectlFor(kubeconfig, inject('kubeBinDir'));
   const secretKeys = new SecretKeyWatch(join(inject('kubeBinDir'), 'kubectl'), kubeconfig);
@@ -65,7 +72,7 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
     env.host = await lxdTestHost();
     await testNodeImage(env.host);
     env.lxc = lxcFor(env.host);
-    await sweepInstances(env.lxc, inNamespace(namespace));
+    await sweepInstances(env.lxc, leftByCrashedRuns(prefix));
     await mustKubectl(kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(kubectl, ['label', 'namespace', namespace, 'tenant=true']);
     await mustKubectl(kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(aggregate, env.host) });
@@ -101,6 +108,18 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
   });
 
   return env;
+}
+
+/**
+ * Nodes of earlier runs of the file that died before their afterAll (a killed worker): only old ones,
+ * so that a concurrent run's nodes are left alone.
+ */
+function leftByCrashedRuns(prefix: string, olderThanMs = 2 * 60 * 60_000): (instance: LxcInstance) => boolean {
+  const cutoff = Date.now() - olderThanMs;
+  return (instance) => {
+    const namespace = instance.config[MARINA_KEYS.namespace] ?? '';
+    return (namespace === prefix || namespace.startsWith(`${prefix}-`)) && instance.createdAt.getTime() < cutoff;
+  };
 }
 
 /**
