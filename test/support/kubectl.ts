@@ -3,9 +3,27 @@ import { run, type RunResult } from './processes.js';
 
 export type Kubectl = (args: readonly string[], opts?: { input?: string; kubeconfig?: string }) => Promise<RunResult>;
 
+/** How long a kubectl process may run when it is not told to wait longer itself. */
+const DEFAULT_TIMEOUT_MS = 120_000;
+
 /** The real kubectl against a test environment, as the given kubeconfig's identity (the admin by default). */
 export function kubectlFor(kubeconfigPath: string, binDir: string): Kubectl {
-  return (args, opts = {}) => run(join(binDir, 'kubectl'), ['--kubeconfig', opts.kubeconfig ?? kubeconfigPath, ...args], { input: opts.input ?? '' });
+  return (args, opts = {}) =>
+    run(join(binDir, 'kubectl'), ['--kubeconfig', opts.kubeconfig ?? kubeconfigPath, ...args], {
+      input: opts.input ?? '',
+      timeoutMs: processTimeoutMs(args),
+    });
+}
+
+/**
+ * A kubectl given `--timeout=300s` (wait, delete) must not be killed before it gives up by itself and
+ * says why: its own timeout plus a margin, or the default when that is longer.
+ */
+function processTimeoutMs(args: readonly string[]): number {
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+  const own = args.map((arg) => /^--timeout=(\d+)([smh])$/.exec(arg)).find((match) => match !== null);
+  if (!own) return DEFAULT_TIMEOUT_MS;
+  return Math.max(DEFAULT_TIMEOUT_MS, Number(own[1]) * unit[own[2] as keyof typeof unit] + 30_000);
 }
 
 /** Runs kubectl and fails with its stderr when it exits non-zero. */

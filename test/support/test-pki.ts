@@ -13,6 +13,20 @@ export interface TestCa extends TestKeyPair {
   issue(opts: { commonName: string; organizations?: readonly string[]; server?: boolean; ips?: readonly string[]; dns?: readonly string[] }): TestKeyPair;
 }
 
+/** A fresh private key in PEM, in the encoding asked for (PKCS#8, or the algorithm's own: PKCS#1, SEC1). */
+export function privateKeyPem(
+  algorithm: 'rsa' | 'ec' | 'ed25519',
+  encoding: 'pkcs8' | 'pkcs1' | 'sec1' = 'pkcs8',
+): string {
+  const { privateKey } =
+    algorithm === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : algorithm === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
+  return privateKey.export({ type: encoding, format: 'pem' }).toString();
+}
+
 function positiveSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;

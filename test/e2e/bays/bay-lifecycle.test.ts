@@ -1,5 +1,4 @@
-import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +7,10 @@ import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, type Do
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl } from '../../support/kubectl.js';
+import { instanceNames, MARINA_KEYS, nodeIndex, ofBay } from '../../support/lxd/index.js';
 import { waitFor } from '../../support/processes.js';
+import { httpsGet, type TlsIdentity } from '../../support/swarm/tls-peers.js';
+import { DOCKER_CLI_REFUSAL, NODE_TLS_REFUSAL } from '../../support/tls-refusal.js';
 
 const env = useBayTestEnvironment('e2e-bays');
 const { kubectl, kubeconfig } = env;
@@ -34,17 +36,27 @@ async function swarmNodes(docker: DockerCli): Promise<SwarmNodeLine[]> {
     });
 }
 
-/** An HTTPS request to a dockerd that trusts only its bay's CA: resolves with the status code or the TLS error. */
-function dockerdAnswers(address: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const req = request({ host: address, port: 2376, path: '/version', ...tls, timeout: 10_000 }, (res) => {
-      res.resume();
-      resolve(`HTTP ${res.statusCode}`);
-    });
-    req.once('error', (err) => resolve(`refused: ${err.message}`));
-    req.once('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
+/** The client certificate and key of a credentials bundle. */
+async function bundleIdentity(dir: string): Promise<TlsIdentity> {
+  const read = (file: string): Promise<string> => readFile(join(dir, file), 'utf8');
+  return { certPem: await read('cert.pem'), keyPem: await read('key.pem') };
+}
+
+/** GET /version from a node's dockerd with Node's tls: the answer, or the code of the error that ended it. */
+function dockerdVersion(address: string, trust: string, identity?: TlsIdentity) {
+  return httpsGet({ host: address, port: 2376, path: '/version', trust, ...(identity ? { identity } : {}) });
+}
+
+/**
+ * A bundle directory for the docker CLI made of `web`'s docker.env (endpoint, DOCKER_TLS_VERIFY), pointed
+ * at this directory, and the PEM files given, each copied from the bundle directory named.
+ */
+async function mixedBundle(webDir: string, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'marina-mixed-'));
+  const script = await readFile(join(webDir, 'docker.env'), 'utf8');
+  await writeFile(join(dir, 'docker.env'), script.replaceAll(webDir, dir));
+  for (const [file, source] of Object.entries(files)) await copyFile(join(source, file), join(dir, file));
+  return dir;
 }
 
 describe('a bay on a real LXD host, driven through kubectl and the docker CLI', () => {
@@ -101,7 +113,7 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       expect(new Set(fetched.stdout.trim().split('\n')).size).toBe(3);
     });
 
-    it('refuses connections without a client certificate, and with another bay’s certificate', async () => {
+    it('refuses in the TLS handshake a client without a certificate, and one with another bay’s', async () => {
       await applyBay('other', { nodes: 1 });
       await waitReady('other');
       const otherDir = await fetchCredentials(kubeconfig, 'other', NS);
@@ -109,19 +121,29 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       const address = bay.status!.nodes![0]!.address!;
       const ca = await readFile(join(webDir, 'ca.pem'), 'utf8');
 
-      expect(await dockerdAnswers(address, { ca, cert: await readFile(join(webDir, 'cert.pem'), 'utf8'), key: await readFile(join(webDir, 'key.pem'), 'utf8') })).toBe('HTTP 200');
-      expect(await dockerdAnswers(address, { ca })).toMatch(/^refused/);
-      expect(await dockerdAnswers(address, { ca, cert: await readFile(join(otherDir, 'cert.pem'), 'utf8'), key: await readFile(join(otherDir, 'key.pem'), 'utf8') })).toMatch(/^refused/);
+      expect(await dockerdVersion(address, ca, await bundleIdentity(webDir))).toMatchObject({ ok: true });
+      expect(await dockerdVersion(address, ca)).toEqual({
+        ok: false,
+        error: expect.stringMatching(NODE_TLS_REFUSAL.noClientCertificate),
+      });
+      expect(await dockerdVersion(address, ca, await bundleIdentity(otherDir))).toEqual({
+        ok: false,
+        error: expect.stringMatching(NODE_TLS_REFUSAL.clientCertificateOfAnotherCa),
+      });
 
-      // The same through the docker CLI: web's CA to verify the server, the other bay's client certificate.
-      const mixed = await mkdtemp(join(tmpdir(), 'marina-mixed-'));
-      await copyFile(join(webDir, 'ca.pem'), join(mixed, 'ca.pem'));
-      await copyFile(join(otherDir, 'cert.pem'), join(mixed, 'cert.pem'));
-      await copyFile(join(otherDir, 'key.pem'), join(mixed, 'key.pem'));
-      await copyFile(join(webDir, 'docker.env'), join(mixed, 'docker.env'));
-      const refused = await dockerWithBundle(webDir)(['--tlscert', join(mixed, 'cert.pem'), '--tlskey', join(mixed, 'key.pem'), 'version']);
+      // The same through the docker CLI and a docker.env: web's CA to verify the server, and no client
+      // certificate, then the other bay's.
+      const withoutCertificate = await dockerWithBundle(await mixedBundle(webDir, { 'ca.pem': webDir }))(['version']);
+      expect(withoutCertificate.code).not.toBe(0);
+      expect(withoutCertificate.stderr).toMatch(DOCKER_CLI_REFUSAL.noClientCertificate);
+      const otherCertificate = await mixedBundle(webDir, {
+        'ca.pem': webDir,
+        'cert.pem': otherDir,
+        'key.pem': otherDir,
+      });
+      const refused = await dockerWithBundle(otherCertificate)(['version']);
       expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toMatch(/certificate|tls/i);
+      expect(refused.stderr).toMatch(DOCKER_CLI_REFUSAL.clientCertificateOfAnotherCa);
     });
 
     it('grows to 5 nodes when spec.nodes is raised, and kubectl cannot lower it', async () => {
@@ -138,7 +160,7 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
 
     it('replaces a node whose instance is deleted behind its back: Degraded, then Ready, with no dead swarm member', async () => {
       const victim = bay.status!.nodes!.find((n) => n.role === 'worker')!;
-      await env.provider.deleteNode(victim.name);
+      expect(await env.lxc.deleteForce(victim.name)).toBe(true);
       await waitForPhase(kubectl, NS, 'web', 'Degraded', 120_000);
       bay = await waitFor('web Ready again with a replacement', async () => {
         const b = await getBay(kubectl, NS, 'web');
@@ -148,22 +170,26 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       expect(nodes).toHaveLength(5);
       expect(nodes.every((n) => n.status === 'Ready')).toBe(true);
       expect(nodes.map((n) => n.hostname)).not.toContain(victim.name);
-      expect((await env.provider.listNodes({ bayUid: bay.metadata.uid })).length).toBe(5);
+      const onHost = await instanceNames(env.lxc, ofBay(bay.metadata.uid));
+      expect(onHost).toEqual(bay.status!.nodes!.map((n) => n.name).sort());
+      expect(onHost).not.toContain(victim.name);
     });
   });
 
   it('survives SIGKILL of the operator in the middle of provisioning: no twin, no duplicate member, the same CA', async () => {
     await applyBay('crash', { nodes: 3 });
     const uid = await waitFor('the crash bay uid', async () => (await getBay(kubectl, NS, 'crash')).metadata.uid || undefined, 30_000);
-    await waitFor('the first instance of the crash bay', async () => ((await env.provider.listNodes({ bayUid: uid })).length > 0 ? true : undefined), 120_000, 100);
+    const firstInstance = async (): Promise<true | undefined> =>
+      (await instanceNames(env.lxc, ofBay(uid))).length > 0 ? true : undefined;
+    await waitFor('the first instance of the crash bay', firstInstance, 120_000, 100);
     await env.operator.kill();
     const caBefore = await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}']);
     expect((await getBay(kubectl, NS, 'crash')).status?.phase).not.toBe('Ready');
 
     env.operator.start();
     const bay = await waitReady('crash');
-    const instances = await env.provider.listNodes({ bayUid: uid });
-    expect(instances.map((n) => n.ownership!.index).sort()).toEqual([0, 1, 2]);
+    const instances = (await env.lxc.list()).filter(ofBay(uid));
+    expect(instances.map(nodeIndex).sort()).toEqual([0, 1, 2]);
     expect(await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(caBefore);
     const nodes = await swarmNodes(dockerWithBundle(await fetchCredentials(kubeconfig, 'crash', NS)));
     expect(nodes.map((n) => n.hostname).sort()).toEqual(instances.map((n) => n.name).sort());
@@ -171,19 +197,27 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
   });
 
   it('deleting a bay removes every instance and Secret under Delete, and none under Retain', async () => {
-    const crashUid = (await getBay(kubectl, NS, 'crash')).metadata.uid;
+    const crash = (await getBay(kubectl, NS, 'crash')).status!.nodes!.map((n) => n.name);
+    expect(crash).toHaveLength(3);
+    for (const name of crash) expect(await env.lxc.instance(name), `${name} before the deletion`).toBeDefined();
     await mustKubectl(kubectl, ['delete', 'bay', 'crash', '-n', NS, '--timeout=180s']);
-    expect(await env.provider.listNodes({ bayUid: crashUid })).toEqual([]);
+    // Gone by name: a node merely released (user.marina.managed=false) is still an instance and fails here.
+    for (const name of crash) expect(await env.lxc.instance(name), `${name} is still on the host`).toBeUndefined();
     expect(await mustKubectl(kubectl, ['get', 'secrets', '-n', NS, '-l', 'marina.dev/bay=crash', '-o', 'name'])).toBe('');
 
-    await applyBay('kept', { nodes: 1, deletionPolicy: 'Retain' });
+    await applyBay('kept', { nodes: 2, deletionPolicy: 'Retain' });
     const kept = await waitReady('kept');
+    const keptNodes = kept.status!.nodes!.map((n) => n.name);
+    expect(keptNodes).toHaveLength(2);
     await mustKubectl(kubectl, ['delete', 'bay', 'kept', '-n', NS, '--timeout=180s']);
-    // The node keeps running, released: marina lists, adopts and deletes it no more.
-    const keptNode = kept.status!.nodes![0]!.name;
-    expect((await env.provider.getNode(keptNode))?.status).toBe('running');
-    expect(await env.provider.listNodes({ bayUid: kept.metadata.uid })).toEqual([]);
-    await env.provider.deleteNode(keptNode);
+    // Each node keeps running, released: marina lists, adopts and deletes it no more, and its
+    // ownership stays on the host for the record.
+    for (const name of keptNodes) {
+      expect((await env.lxc.instance(name))?.status, `${name} after the deletion`).toBe('Running');
+      expect(await env.lxc.configGet(name, MARINA_KEYS.managed), `${name}'s ${MARINA_KEYS.managed}`).toBe('false');
+      expect(await env.lxc.configGet(name, MARINA_KEYS.bayUid)).toBe(kept.metadata.uid);
+    }
+    for (const name of keptNodes) await env.lxc.deleteForce(name);
     // Released from the bay, so that a garbage collector keeps the credentials to reach the retained nodes.
     expect(await mustKubectl(kubectl, ['get', 'secret', 'kept-credentials', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getBay } from '../../support/bays/cluster.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
-import { makeClientIdentity } from '../../support/lxd/index.js';
+import { instanceNames, makeClientIdentity, MARINA_KEYS, ofBay } from '../../support/lxd/index.js';
 import { waitFor } from '../../support/processes.js';
 
 const env = useBayTestEnvironment('e2e-placement');
@@ -79,7 +79,7 @@ describe('host aggregates and placement', () => {
     expect(ready.message).toContain(`${env.aggregate}/localhost: InsufficientCpu (needs 64 CPUs`);
     const bay = await getBay(kubectl, NS, 'huge');
     expect(bay.status?.phase).toBe('Provisioning');
-    expect(await env.provider.listNodes({ bayUid: bay.metadata.uid })).toEqual([]);
+    expect(await instanceNames(env.lxc, ofBay(bay.metadata.uid))).toEqual([]);
     const events = await mustKubectl(kubectl, ['get', 'events', '-n', NS, '--field-selector', 'reason=FlavorTooLarge', '-o', 'name']);
     expect(events).not.toBe('');
     // A terminal failure waits for a change instead of spinning: no reconcile of the bay while nothing changes.
@@ -102,8 +102,8 @@ describe('host aggregates and placement', () => {
         return c?.message.includes('HostCordoned') ? c : undefined;
       }, 60_000, 500);
       expect(ready.reason).toBe('Unschedulable');
-      const nodes = await env.provider.listNodes({ bayUid: before.metadata.uid });
-      expect(nodes.map((n) => [n.name, n.status])).toEqual([[before.status!.nodes![0]!.name, 'running']]);
+      const nodes = (await env.lxc.list()).filter(ofBay(before.metadata.uid));
+      expect(nodes.map((n) => [n.name, n.status])).toEqual([[before.status!.nodes![0]!.name, 'Running']]);
     } finally {
       await cordon(false);
     }
@@ -129,7 +129,7 @@ describe('host aggregates and placement', () => {
       const bay = await getBay(kubectl, NS, 'remote-ish');
       expect(bay.status?.phase).toBe('Degraded');
       expect(bay.status?.nodes?.map((n) => [n.name, n.state])).toEqual([[node, 'Lost']]);
-      expect((await env.provider.getNode(node))?.status).toBe('running');
+      expect((await env.lxc.instance(node))?.status).toBe('Running');
 
       await mustKubectl(kubectl, ['delete', 'bay', 'remote-ish', '-n', NS, '--wait=false']);
       const blocked = await waitFor('DeletionBlocked', async () => {
@@ -139,11 +139,15 @@ describe('host aggregates and placement', () => {
       expect(blocked.message).toContain(`${node} on unreachable host localhost`);
       await mustKubectl(kubectl, ['annotate', 'bay', 'remote-ish', '-n', NS, 'marina.dev/release-unreachable-nodes=true']);
       await mustKubectl(kubectl, ['wait', '--for=delete', 'bay/remote-ish', '-n', NS, '--timeout=60s']);
-      // Released, not deleted: nothing was done to the node on the host marina could not reach.
-      expect((await env.provider.getNode(node))?.status).toBe('running');
+      // Released, not deleted: nothing was done to the node on the host marina could not reach, not
+      // even marking it unmanaged.
+      const instance = await env.lxc.instance(node);
+      expect(instance?.status).toBe('Running');
+      expect(instance?.config[MARINA_KEYS.bayUid]).toBe(before.metadata.uid);
+      expect(instance?.config[MARINA_KEYS.managed]).toBeUndefined();
     } finally {
       await endpoint(env.host.socketEndpoint);
-      await env.provider.deleteNode(node);
+      await env.lxc.deleteForce(node);
     }
   });
 });

@@ -4,31 +4,38 @@ import { HostTimeoutError, NodeConflictError, NodeNotFoundError } from '../../..
 import type { HostProvider } from '../../../src/hosts/provider.js';
 import type { NodeSpec } from '../../../src/hosts/types.js';
 import { waitForNodeAddress } from '../../../src/hosts/wait.js';
-import type { LxdTestHost } from '../../support/lxd/index.js';
+import type { LxcCli, LxdTestHost } from '../../support/lxd/index.js';
 import {
+  MARINA_KEYS,
   TEST_FLAVOR,
   TRANSPORTS,
+  instanceNames,
+  lxcFor,
   lxdTestHost,
+  marinaKeys,
+  ofBay,
   providerOver,
-  sweepNodes,
+  sweepInstances,
   sweepStaleNodes,
   testBay,
   testNodeImage,
   testNodeSpec,
   trustedTestIdentity,
-  waitForDocker,
+  waitForDockerInNode,
 } from '../../support/lxd/index.js';
 
 /**
  * The HostProvider specification, run against the real LXD daemon of this machine once over its unix
  * socket and once over HTTPS with a client certificate. The tests of one transport share nodes and
- * run in order (creating a node is the expensive part); each test still asserts one behaviour.
+ * run in order (creating a node is the expensive part); each test still asserts one behaviour. What
+ * the provider did is checked with the real `lxc` CLI, never with the provider itself.
  */
 describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
   const label = transport === 'https' ? 'https' : 'unix';
   const bay = testBay(`hosts-${label}`);
   const otherBay = testBay(`other-${label}`);
   let host: LxdTestHost;
+  let lxc: LxcCli;
   let provider: HostProvider;
   let manager: NodeSpec;
   let worker: NodeSpec;
@@ -38,17 +45,19 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
     const identity = await trustedTestIdentity(host);
     const image = (await testNodeImage(host)).alias;
     provider = providerOver(transport, host, identity);
-    await sweepStaleNodes(provider);
+    lxc = lxcFor(host);
+    await sweepStaleNodes(lxc);
     manager = testNodeSpec(host, image, bay, 0);
     worker = testNodeSpec(host, image, bay, 1);
   });
 
   afterAll(async () => {
-    if (!provider) return;
     // Whatever happened above: every node this suite may have created goes.
-    await sweepNodes(provider, { bayUid: bay.bayUid });
-    await sweepNodes(provider, { bayUid: otherBay.bayUid });
-    provider.close();
+    if (lxc) {
+      await sweepInstances(lxc, ofBay(bay.bayUid));
+      await sweepInstances(lxc, ofBay(otherBay.bayUid));
+    }
+    provider?.close();
   });
 
   it('a probe names the daemon and says it trusts marina', async () => {
@@ -66,22 +75,29 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
     expect(node.status).toBe('stopped');
     expect(node.ownership).toEqual(manager.ownership);
     expect(node.limits).toMatchObject(TEST_FLAVOR);
+    const onHost = await lxc.instance(manager.name);
+    expect(onHost?.status).toBe('Stopped');
+    expect(marinaKeys(onHost!)).toEqual(ownershipKeys(manager));
+    expect(onHost?.config['limits.cpu']).toBe(String(TEST_FLAVOR.cpu));
   });
 
   it('starts the node: it gets an address on the host bridge and Docker runs inside', async () => {
     await provider.startNode(manager.name);
     const node = await waitForNodeAddress(provider, manager.name, { timeoutMs: 60_000 });
-    await waitForDocker(provider, manager.name);
+    await waitForDockerInNode(lxc, manager.name);
 
     const bridge = await provider.getBridge(host.bridge);
-    expect(bridge?.ipv4Cidr).toBeDefined();
+    expect(bridge?.ipv4Cidr).toBe((await lxc.must(['network', 'get', host.bridge, 'ipv4.address'])).trim());
     expect(inCidr(node.ipv4Address, bridge?.ipv4Cidr ?? '')).toBe(true);
-    const docker = await provider.exec(manager.name, ['systemctl', 'is-active', 'docker']);
+    const onHost = await lxc.instance(manager.name);
+    expect(onHost?.status).toBe('Running');
+    expect(onHost?.ipv4).toContain(node.ipv4Address);
+    const docker = await lxc.exec(manager.name, ['systemctl', 'is-active', 'docker']);
     expect(docker.stdout.trim()).toBe('active');
   });
 
   it("sets the node's hostname to its name, not the image builder's", async () => {
-    const result = await provider.exec(manager.name, ['hostname']);
+    const result = await lxc.exec(manager.name, ['hostname']);
 
     expect(result.stdout.trim()).toBe(manager.name);
   });
@@ -91,13 +107,14 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
 
     expect(created).toBe(false);
     expect(node.status).toBe('running');
-    expect((await provider.listNodes({ bayUid: bay.bayUid })).map((n) => n.name)).toEqual([manager.name]);
+    expect(await instanceNames(lxc, ofBay(bay.bayUid))).toEqual([manager.name]);
   });
 
   it("refuses a name taken by another bay's node", async () => {
     const impostor: NodeSpec = { ...manager, ownership: { ...otherBay, index: 0, role: 'manager' } };
 
     await expect(provider.ensureNode(impostor)).rejects.toBeInstanceOf(NodeConflictError);
+    expect(marinaKeys((await lxc.instance(manager.name))!)).toEqual(ownershipKeys(manager));
   });
 
   it("listing by ownership finds exactly the bay's nodes", async () => {
@@ -107,13 +124,15 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
 
     const names = async (selector: Parameters<HostProvider['listNodes']>[0]): Promise<string[]> =>
       (await provider.listNodes(selector)).map((node) => node.name);
+    expect(await instanceNames(lxc, ofBay(bay.bayUid))).toEqual([manager.name, worker.name].sort());
     expect(await names({ bayUid: bay.bayUid })).toEqual([manager.name, worker.name].sort());
     expect(await names({ bayUid: bay.bayUid, role: 'worker' })).toEqual([worker.name]);
     expect(await names({ bayUid: otherBay.bayUid })).toEqual([stranger.name]);
+    expect(await instanceNames(lxc, ofBay(otherBay.bayUid))).toEqual([stranger.name]);
   });
 
   it('limits are in force inside the node', async () => {
-    const view = await nodeView(provider, manager.name);
+    const view = await nodeView(lxc, manager.name);
     const capacity = await provider.capacity();
     console.info(
       `[${transport}] node sees: nproc=${view.nproc} MemTotal=${mib(view.memTotalBytes)} cgroup limit=${mib(view.cgroupMemoryBytes)} ` +
@@ -138,12 +157,12 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
   it('a pushed file arrives with its content, mode and owner', async () => {
     const path = '/etc/marina/probe/secret.pem';
     await provider.pushFile(manager.name, { path, content: 'not a real key\n', mode: 0o600, createParents: true });
-    expect(await statOf(provider, manager.name, path)).toBe('600 0 0');
-    expect((await provider.exec(manager.name, ['cat', path])).stdout).toBe('not a real key\n');
+    expect(await statOf(lxc, manager.name, path)).toBe('600 0 0');
+    expect((await lxc.exec(manager.name, ['cat', path])).stdout).toBe('not a real key\n');
 
     await provider.pushFile(manager.name, { path, content: 'replaced\n', mode: 0o644, uid: 65534, gid: 65534 });
-    expect(await statOf(provider, manager.name, path)).toBe('644 65534 65534');
-    expect((await provider.exec(manager.name, ['cat', path])).stdout).toBe('replaced\n');
+    expect(await statOf(lxc, manager.name, path)).toBe('644 65534 65534');
+    expect((await lxc.exec(manager.name, ['cat', path])).stdout).toBe('replaced\n');
   });
 
   it('exec returns the exit code and both output streams', async () => {
@@ -166,11 +185,11 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
   it('stopping and starting are idempotent', async () => {
     await provider.stopNode(manager.name, { timeoutSeconds: 20 });
     await provider.stopNode(manager.name);
-    expect((await provider.getNode(manager.name))?.status).toBe('stopped');
+    expect((await lxc.instance(manager.name))?.status).toBe('Stopped');
 
     await provider.startNode(manager.name);
     await provider.startNode(manager.name);
-    expect((await provider.getNode(manager.name))?.status).toBe('running');
+    expect((await lxc.instance(manager.name))?.status).toBe('Running');
   });
 
   it('reports the host capacity and what its instances are entitled to', async () => {
@@ -192,12 +211,13 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
   it('deleting a node is idempotent', async () => {
     expect(await provider.deleteNode(worker.name)).toBe(true);
     expect(await provider.deleteNode(worker.name)).toBe(false);
-    expect(await provider.getNode(worker.name)).toBeUndefined();
+    expect(await lxc.instance(worker.name)).toBeUndefined();
   });
 
   it('deletes a running node', async () => {
+    expect((await lxc.instance(manager.name))?.status).toBe('Running');
     expect(await provider.deleteNode(manager.name)).toBe(true);
-    expect(await provider.listNodes({ bayUid: bay.bayUid })).toEqual([]);
+    expect(await instanceNames(lxc, ofBay(bay.bayUid))).toEqual([]);
   });
 });
 
@@ -210,8 +230,20 @@ interface NodeView {
   readonly dockerMemoryBytes: number;
 }
 
-/** What software inside the node sees of its resources (cgroup v1 or v2 for the memory limit). */
-async function nodeView(provider: HostProvider, name: string): Promise<NodeView> {
+/** The `user.marina.*` keys a node made from the spec must carry on the host. */
+function ownershipKeys(spec: NodeSpec): Record<string, string> {
+  const { bayUid, namespace, bayName, index, role } = spec.ownership;
+  return {
+    [MARINA_KEYS.bayUid]: bayUid,
+    [MARINA_KEYS.namespace]: namespace,
+    [MARINA_KEYS.bayName]: bayName,
+    [MARINA_KEYS.index]: String(index),
+    [MARINA_KEYS.role]: role,
+  };
+}
+
+/** What software inside the node sees of its resources (cgroup v1 or v2 for the memory limit), read with `lxc exec`. */
+async function nodeView(lxc: LxcCli, name: string): Promise<NodeView> {
   const script = [
     'nproc',
     "awk '/^MemTotal:/ {print $2 * 1024}' /proc/meminfo",
@@ -219,8 +251,8 @@ async function nodeView(provider: HostProvider, name: string): Promise<NodeView>
     "grep -c '^lxcfs /proc/meminfo ' /proc/mounts || true",
     "docker info --format '{{.NCPU}} {{.MemTotal}}'",
   ].join('; ');
-  const result = await provider.exec(name, ['sh', '-c', script]);
-  expect(result.exitCode, result.stderr).toBe(0);
+  const result = await lxc.exec(name, ['sh', '-c', script]);
+  expect(result.code, result.stderr).toBe(0);
   const [nproc, memTotal, cgroup, lxcfs, docker] = result.stdout.trim().split('\n');
   const [dockerCpus, dockerMemory] = (docker ?? '').split(' ');
   return {
@@ -233,8 +265,8 @@ async function nodeView(provider: HostProvider, name: string): Promise<NodeView>
   };
 }
 
-async function statOf(provider: HostProvider, name: string, path: string): Promise<string> {
-  return (await provider.exec(name, ['stat', '-c', '%a %u %g', path])).stdout.trim();
+async function statOf(lxc: LxcCli, name: string, path: string): Promise<string> {
+  return (await lxc.exec(name, ['stat', '-c', '%a %u %g', path])).stdout.trim();
 }
 
 function inCidr(address: string, cidr: string): boolean {

@@ -3,35 +3,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialsFromPem, credentialsFromSecretData } from '../../../src/hosts/credentials.js';
 import { HostAuthError, HostTlsError } from '../../../src/hosts/errors.js';
 import { createHostProvider } from '../../../src/hosts/factory.js';
-import type { LxdServer } from '../../../src/hosts/lxd/api-types.js';
 import type { LxdClient } from '../../../src/hosts/lxd/client.js';
 import { createLxdClient } from '../../../src/hosts/lxd/connect.js';
 import { decodeTrustToken, redeemTrustToken, trustClientCertificate } from '../../../src/hosts/lxd/trust.js';
-import { run } from '../../support/processes.js';
-import type { ClientIdentity, LxdTestHost } from '../../support/lxd/index.js';
-import { lxdTestHost, makeClientIdentity, trustedTestIdentity } from '../../support/lxd/index.js';
+import type { ClientIdentity, LxcCli, LxdTestHost } from '../../support/lxd/index.js';
+import { lxcFor, lxdTestHost, makeClientIdentity, trustedTestIdentity } from '../../support/lxd/index.js';
 
 /**
  * How a host comes to trust marina, and that it trusts nobody else: the HTTPS API refuses clients
  * whose certificate is not in the host's trust store, and marina refuses hosts whose certificate is
- * not the pinned one.
+ * not the pinned one. The host's trust store is read (and cleaned) with the real `lxc` CLI.
  */
 describe('trust between marina and an LXD host', () => {
   let host: LxdTestHost;
+  let lxc: LxcCli;
   let socket: LxdClient;
   const trustedHere: string[] = [];
 
   beforeAll(async () => {
     host = await lxdTestHost();
+    lxc = lxcFor(host);
     socket = createLxdClient(host.socketEndpoint, undefined, { name: 'e2e-socket' });
   });
 
   afterAll(async () => {
-    if (!socket) return;
-    for (const fingerprint of trustedHere) {
-      await socket.call('DELETE', `/1.0/certificates/${fingerprint}`, { operation: 'test-cleanup' });
-    }
-    socket.close();
+    for (const fingerprint of trustedHere) await lxc.must(['config', 'trust', 'remove', fingerprint]);
+    socket?.close();
   });
 
   function credentialsOf(identity: ClientIdentity, serverFingerprint = host.serverFingerprint) {
@@ -78,6 +75,7 @@ describe('trust between marina and an LXD host', () => {
     expect(await trustClientCertificate(socket, identity.certificate, 'e2e-admin-added')).toBe('added');
     trustedHere.push(identity.fingerprint);
     expect(await trustClientCertificate(socket, identity.certificate, 'e2e-admin-added')).toBe('already-trusted');
+    expect((await lxc.trustedFingerprints()).filter((f) => f === identity.fingerprint)).toHaveLength(1);
 
     const provider = providerWith(identity);
     try {
@@ -89,7 +87,7 @@ describe('trust between marina and an LXD host', () => {
 
   it('credentials in the documented Secret layout reach the host', async () => {
     const identity = await trustedTestIdentity(host);
-    const server = await socket.get<LxdServer>('/1.0', { operation: 'test' });
+    const server = JSON.parse(await lxc.must(['query', '/1.0'])) as { environment?: { certificate?: string } };
     const serverCertificate = server.environment?.certificate ?? '';
     const base64 = (text: string): string => Buffer.from(text).toString('base64');
     const data = { 'tls.crt': base64(identity.certificate), 'tls.key': base64(identity.key), 'server.crt': base64(serverCertificate) };
@@ -105,7 +103,7 @@ describe('trust between marina and an LXD host', () => {
   });
 
   it('a trust token makes a new client trusted, pinned to the host that issued it', async () => {
-    const issued = await run('lxc', ['config', 'trust', 'add', '--name', 'e2e-token-client']);
+    const issued = await lxc.run(['config', 'trust', 'add', '--name', 'e2e-token-client']);
     expect(issued.code, issued.stderr).toBe(0);
     const token = issued.stdout.trim().split('\n').at(-1) ?? '';
     const decoded = decodeTrustToken(token);
@@ -120,6 +118,7 @@ describe('trust between marina and an LXD host', () => {
       expect(await redeemTrustToken(client, token)).toBe('added');
       trustedHere.push(identity.fingerprint);
       expect((await client.server()).trusted).toBe(true);
+      expect(await lxc.trustedFingerprints()).toContain(identity.fingerprint);
     } finally {
       client.close();
     }

@@ -2,9 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { buildNodeImage } from '../../../src/cli/image.js';
 import type { ImageBuildResult } from '../../../src/cli/image.js';
-import { createHostProvider } from '../../../src/hosts/factory.js';
 import type { LxdTestHost } from '../../support/lxd/index.js';
-import { lxdTestHost, testNodeImage } from '../../support/lxd/index.js';
+import { lxcFor, lxdTestHost, testNodeImage } from '../../support/lxd/index.js';
+
+/** One image as `lxc image list --format json` shows it. */
+interface LxcImage {
+  readonly fingerprint: string;
+  readonly aliases: readonly { readonly name: string }[];
+}
 
 /** `marina image build`: debootstrap once, then the cache and the host's copy are reused. */
 describe('the node image', () => {
@@ -17,12 +22,10 @@ describe('the node image', () => {
   });
 
   it('is on the host under its alias, with the fingerprint the build computed', async () => {
-    const provider = createHostProvider(host.socketEndpoint, undefined, { name: 'e2e-socket' });
-    try {
-      expect(await provider.findImage(first.alias)).toEqual({ alias: first.alias, fingerprint: first.fingerprint });
-    } finally {
-      provider.close();
-    }
+    const images = JSON.parse(await lxcFor(host).must(['image', 'list', '--format', 'json'])) as LxcImage[];
+    const aliased = images.filter((image) => image.aliases.some((alias) => alias.name === first.alias));
+
+    expect(aliased.map((image) => image.fingerprint)).toEqual([first.fingerprint]);
   });
 
   it('building it again reuses the cached root filesystem and skips the import, in seconds', async () => {

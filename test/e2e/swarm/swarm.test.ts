@@ -31,7 +31,17 @@ import {
   type DockerClient,
   type SwarmNode,
 } from '../../../src/swarm/index.js';
-import { lxdTestHost, providerOver, sweepStaleNodes, testBay, testNodeImage, trustedTestIdentity, TEST_FLAVOR } from '../../support/lxd/index.js';
+import {
+  lxcFor,
+  lxdTestHost,
+  providerOver,
+  sweepStaleNodes,
+  testBay,
+  testNodeImage,
+  trustedTestIdentity,
+  TEST_FLAVOR,
+  type LxcCli,
+} from '../../support/lxd/index.js';
 import { waitFor } from '../../support/processes.js';
 import { ONE_DAY_MS } from '../../support/swarm/bay-pki.js';
 import {
@@ -45,6 +55,7 @@ import {
   type BootedNode,
 } from '../../support/swarm/swarm-nodes.js';
 import { httpsGet } from '../../support/swarm/tls-peers.js';
+import { NODE_TLS_REFUSAL } from '../../support/tls-refusal.js';
 
 /**
  * src/swarm against the real thing: two LXD nodes from the marina node image, dockerd behind mutual
@@ -55,6 +66,7 @@ describe('a two-node swarm over mutual TLS', () => {
   const bay = testBay('swarm');
   const timings = new Map<string, number>();
   let provider: HostProvider;
+  let lxc: LxcCli;
   let ca: CertificateAuthority;
   let operator: IssuedCertificate;
   let manager: BootedNode;
@@ -72,7 +84,8 @@ describe('a two-node swarm over mutual TLS', () => {
     const identity = await trustedTestIdentity(host);
     const image = (await testNodeImage(host)).alias;
     provider = providerOver('unix socket', host, identity);
-    await sweepStaleNodes(provider);
+    lxc = lxcFor(host);
+    await sweepStaleNodes(lxc);
     ca = await timed('create CA (RSA 2048)', timings, () => createCertificateAuthority({ commonName: `${bay.bayName} CA`, validityMs: 30 * ONE_DAY_MS }));
     operator = await timed('issue client certificate', timings, () => issueClientCertificate(ca, { identity: 'marina-operator', validityMs: ONE_DAY_MS }));
     [manager, worker] = (await timed('boot 2 nodes', timings, () => bootNodes(provider, host, image, bay, 2))) as [BootedNode, BootedNode];
@@ -82,10 +95,9 @@ describe('a two-node swarm over mutual TLS', () => {
 
   afterAll(async () => {
     console.info(`[swarm e2e] timings (ms): ${JSON.stringify(Object.fromEntries(timings))}`);
-    if (!provider) return;
     // Whatever happened above: every node this suite may have created goes.
-    await removeBayNodes(provider, bay.bayUid);
-    provider.close();
+    if (lxc) await removeBayNodes(lxc, bay.bayUid);
+    provider?.close();
   });
 
   it('dockerd answers over TLS once its certificates, daemon.json and unit drop-in are in place', async () => {
@@ -102,9 +114,10 @@ describe('a two-node swarm over mutual TLS', () => {
       ),
     );
     for (const version of versions) expect(version.apiVersion).toMatch(/^1\.\d+$/);
-    const inside = await provider.exec(manager.name, ['cat', '/etc/docker/server-key.pem']);
+    const inside = await lxc.exec(manager.name, ['cat', '/etc/docker/server-key.pem']);
     expect(inside.stdout).toMatch(/^-----BEGIN PRIVATE KEY-----/);
-    expect((await provider.exec(manager.name, ['stat', '-c', '%a', '/etc/docker/server-key.pem'])).stdout.trim()).toBe('600');
+    const mode = await lxc.exec(manager.name, ['stat', '-c', '%a', '/etc/docker/server-key.pem']);
+    expect(mode.stdout.trim()).toBe('600');
   });
 
   it('the TLS endpoint answers a client with the operator certificate', async () => {
@@ -112,19 +125,21 @@ describe('a two-node swarm over mutual TLS', () => {
     expect(outcome).toEqual({ ok: true, body: 'OK' });
   });
 
-  it('the TLS endpoint refuses a client without a certificate', async () => {
+  it('the TLS endpoint refuses a client without a certificate in the handshake', async () => {
     const outcome = await httpsGet({ host: manager.address, port: 2376, path: '/_ping', trust: ca.certPem });
-    expect(outcome.ok).toBe(false);
+    expect(outcome).toEqual({ ok: false, error: expect.stringMatching(NODE_TLS_REFUSAL.noClientCertificate) });
   });
 
   it("the TLS endpoint refuses a client certificate of another CA, and another CA's clients refuse it", async () => {
     const strangerCa = await createCertificateAuthority({ commonName: 'stranger CA' });
     const stranger = await issueClientCertificate(strangerCa, { identity: 'stranger', validityMs: ONE_DAY_MS });
     const refused = await httpsGet({ host: manager.address, port: 2376, path: '/_ping', trust: ca.certPem, identity: stranger });
-    expect(refused.ok).toBe(false);
+    expect(refused).toEqual({ ok: false, error: expect.stringMatching(NODE_TLS_REFUSAL.clientCertificateOfAnotherCa) });
     const distrusted = await readLocalSwarmState(operatorClient(manager.address, [strangerCa.certPem], operator)).catch((error: unknown) => error);
     expect(distrusted).toBeInstanceOf(SwarmError);
     expect((distrusted as SwarmError).code).toBe('tls');
+    const cause = (distrusted as SwarmError).cause as { code?: string };
+    expect(cause.code).toMatch(NODE_TLS_REFUSAL.serverCertificateOfAnotherCa);
   });
 
   it('swarm init makes the first node a manager, and doing it again changes nothing', async () => {
@@ -198,7 +213,7 @@ describe('a two-node swarm over mutual TLS', () => {
   });
 
   it('usage sums the reservations of running tasks against the nodes', async () => {
-    await Promise.all([manager, worker].map((node) => importSleepImage(provider, node.name)));
+    await Promise.all([manager, worker].map((node) => importSleepImage(lxc, node.name)));
     await managerClient.docker.createService({
       Name: 'reserved',
       TaskTemplate: {
@@ -251,7 +266,12 @@ describe('a two-node swarm over mutual TLS', () => {
     for (const identity of [operator, nextClient]) {
       expect(await httpsGet({ host: worker.address, port: 2376, path: '/_ping', trust: bothCas, identity })).toEqual({ ok: true, body: 'OK' });
     }
-    expect(await httpsGet({ host: worker.address, port: 2376, path: '/_ping', trust: ca.certPem, identity: operator })).toMatchObject({ ok: false });
+    // A client that trusts only the old CA refuses the new server certificate itself.
+    const oldTrust = { host: worker.address, port: 2376, path: '/_ping', trust: ca.certPem, identity: operator };
+    expect(await httpsGet(oldTrust)).toEqual({
+      ok: false,
+      error: expect.stringMatching(NODE_TLS_REFUSAL.serverCertificateOfAnotherCa),
+    });
 
     const state = await readLocalSwarmState(overlapClient);
     expect(state).toMatchObject({ state: 'active', nodeId: workerId });
@@ -299,7 +319,7 @@ describe('a two-node swarm over mutual TLS', () => {
   });
 
   it('a node that is gone is removed from the swarm membership', async () => {
-    await provider.stopNode(worker.name, { force: true });
+    await lxc.stop(worker.name, { force: true });
     await timed('swarm notices a stopped node', timings, () =>
       waitFor('worker down', async () => ((await nodeById(managerClient, workerId)).state === 'down' ? true : undefined), 120_000, 1_000),
     );

@@ -66,7 +66,10 @@ export async function waitForPhase(kubectl: Kubectl, namespace: string, name: st
   }, timeoutMs, 500);
 }
 
-/** The provider a test uses to look at (or interfere with) the host behind marina's back. */
+/**
+ * marina's own provider on the test host, for the benchmarks. Tests observe the host with the real
+ * `lxc` (test/support/lxd/lxc-cli.ts) instead: an observer built on marina would share its bugs.
+ */
 export function hostProvider(host: LxdTestHost): HostProvider {
   return createHostProvider(host.socketEndpoint, undefined, { name: 'e2e-observer', ...(host.kernelModules ? { kernelModules: host.kernelModules } : {}) });
 }

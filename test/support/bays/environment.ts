@@ -1,8 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
-import type { HostProvider } from '../../../src/hosts/index.js';
+import {
+  clusterPrivateKeys,
+  describeFindings,
+  eventTexts,
+  findKeyMaterial,
+  logTexts,
+  marinaObjectTexts,
+  SecretKeyWatch,
+  type ScannedText,
+} from '../key-material.js';
 import { kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
-import { lxdTestHost, testNodeImage, type LxdTestHost } from '../lxd/index.js';
-import { bayYaml, getBay, hostAggregateYaml, hostProvider, sweepNamespaceNodes, type BaySpecInput, type BayView } from './cluster.js';
+import { inNamespace, lxcFor, lxdTestHost, MARINA_KEYS, sweepInstances, testNodeImage } from '../lxd/index.js';
+import type { LxcCli, LxcInstance, LxdTestHost } from '../lxd/index.js';
+import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView } from './cluster.js';
 import { OperatorProcess } from './operator.js';
 
 export interface BayTestEnvironment {
@@ -12,7 +24,8 @@ export interface BayTestEnvironment {
   readonly kubectl: Kubectl;
   /** Set once beforeAll has run. */
   host: LxdTestHost;
-  provider: HostProvider;
+  /** The real `lxc` CLI on the host: how a test looks at nodes (and interferes with them) behind marina's back. */
+  lxc: LxcCli;
   operator: OperatorProcess;
   applyBay(name: string, spec: BaySpecInput): Promise<void>;
   /** kubectl wait for Ready; on failure the error carries the bay's status and the operator's last log lines. */
@@ -22,11 +35,19 @@ export interface BayTestEnvironment {
 /**
  * The set-up every bay e2e file shares: the real LXD host and node image, a tenant namespace, a
  * HostAggregate for the local host, and `marina run` as a process. Registers its own beforeAll and
- * afterAll; everything the file's bays leave on the host is swept afterwards.
+ * afterAll; everything the file's bays leave on the host is swept afterwards, and the file fails if
+ * private key material showed up where a tenant or an operator log can show it.
+ *
+ * The namespace is `<prefix>-<random>`: node names derive from the namespace, and two runs of the same
+ * file (from two checkouts) may share the LXD host; with one fixed namespace they would fight over the
+ * same instance names and sweep each other's nodes.
  */
-export function useBayTestEnvironment(namespace: string, aggregate = `${namespace}-local`): BayTestEnvironment {
+export function useBayTestEnvironment(prefix: string, aggregateName?: string): BayTestEnvironment {
+  const namespace = `${prefix}-${randomBytes(2).toString('hex')}`;
+  const aggregate = aggregateName ?? `${namespace}-local`;
   const kubeconfig = inject('kubeconfigPath');
   const kubectl = kubectlFor(kubeconfig, inject('kubeBinDir'));
+  const secretKeys = new SecretKeyWatch(join(inject('kubeBinDir'), 'kubectl'), kubeconfig);
   const env = {
     namespace,
     aggregate,
@@ -46,10 +67,12 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
   } as BayTestEnvironment;
 
   beforeAll(async () => {
+    // Keys of Secrets deleted during the file (a bay deleted under Delete) must still be recognised.
+    secretKeys.start();
     env.host = await lxdTestHost();
     await testNodeImage(env.host);
-    env.provider = hostProvider(env.host);
-    await sweepNamespaceNodes(env.provider, namespace);
+    env.lxc = lxcFor(env.host);
+    await sweepInstances(env.lxc, leftByCrashedRuns(prefix));
     await mustKubectl(kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(kubectl, ['label', 'namespace', namespace, 'tenant=true']);
     await mustKubectl(kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(aggregate, env.host) });
@@ -59,20 +82,65 @@ export function useBayTestEnvironment(namespace: string, aggregate = `${namespac
   });
 
   afterAll(async () => {
+    // The bays' status as the tenant last saw it, read before their deletion removes them; a failure
+    // to read it fails the file once the clean-up below is done.
+    const statuses = await marinaObjectTexts(kubectl).then(
+      (texts) => () => texts,
+      (error: unknown) => () => {
+        throw error;
+      },
+    );
     // Bays go first, while the operator still runs their finalizers: a bay left behind would be
     // reconciled by the next file's operator, which would replace the nodes swept below.
     await kubectl(['delete', 'bays', '--all', '-n', namespace, '--timeout=180s']);
     await env.operator?.stop();
-    if (env.provider) {
-      await sweepNamespaceNodes(env.provider, namespace);
-      env.provider.close();
+    // Released nodes (Retain) too: they carry the namespace key whatever marina thinks of them.
+    if (env.lxc) await sweepInstances(env.lxc, inNamespace(namespace));
+    let leaks = '';
+    try {
+      const operatorLog = logTexts('operator log', env.operator?.logLines() ?? []);
+      leaks = await keyMaterialReport(kubectl, secretKeys, [...statuses(), ...operatorLog]);
+    } finally {
+      await secretKeys.stop();
+      await releaseAndDelete(kubectl, namespace, aggregate);
     }
-    // A bay whose deletion did not finish (a failed test) is released by hand: its nodes were swept.
-    const left = (await kubectl(['get', 'bays', '-n', namespace, '-o', 'name'])).stdout.split('\n').filter(Boolean);
-    for (const bay of left) await kubectl(['patch', bay, '-n', namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-    await kubectl(['delete', 'namespace', namespace, '--timeout=60s']);
-    await kubectl(['delete', 'hostaggregate', aggregate, '--wait=false']);
+    if (leaks) throw new Error(`private key material where a tenant or an operator log can show it:\n${leaks}`);
   });
 
   return env;
+}
+
+/**
+ * Nodes of earlier runs of the file that died before their afterAll (a killed worker): only old ones,
+ * so that a concurrent run's nodes are left alone.
+ */
+function leftByCrashedRuns(prefix: string, olderThanMs = 2 * 60 * 60_000): (instance: LxcInstance) => boolean {
+  const cutoff = Date.now() - olderThanMs;
+  return (instance) => {
+    const namespace = instance.config[MARINA_KEYS.namespace] ?? '';
+    return (namespace === prefix || namespace.startsWith(`${prefix}-`)) && instance.createdAt.getTime() < cutoff;
+  };
+}
+
+/**
+ * Scans the texts given, and every Event in the cluster, for private key material: any PEM private
+ * key, base64-encoded or not, and any fragment of the keys the cluster keeps or kept during the file.
+ * Returns one line per finding (never the key), or the empty string.
+ */
+async function keyMaterialReport(
+  kubectl: Kubectl,
+  watch: SecretKeyWatch,
+  texts: readonly ScannedText[],
+): Promise<string> {
+  const keys = [...watch.seen(), ...(await clusterPrivateKeys(kubectl))];
+  return describeFindings(findKeyMaterial([...texts, ...(await eventTexts(kubectl))], keys));
+}
+
+/** A bay whose deletion did not finish (a failed test) is released by hand: its nodes were swept. */
+async function releaseAndDelete(kubectl: Kubectl, namespace: string, aggregate: string): Promise<void> {
+  const left = (await kubectl(['get', 'bays', '-n', namespace, '-o', 'name'])).stdout.split('\n').filter(Boolean);
+  const noFinalizers = '{"metadata":{"finalizers":null}}';
+  for (const bay of left) await kubectl(['patch', bay, '-n', namespace, '--type=merge', '-p', noFinalizers]);
+  await kubectl(['delete', 'namespace', namespace, '--timeout=60s']);
+  await kubectl(['delete', 'hostaggregate', aggregate, '--wait=false']);
 }

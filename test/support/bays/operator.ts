@@ -4,7 +4,8 @@ import { repoRoot } from '../paths.js';
 
 /**
  * `marina run` as its own OS process, as it runs in production, against the test apiserver: so a test
- * can SIGKILL it mid-reconcile and start another one. Its JSON log lines are kept for failure reports.
+ * can SIGKILL it mid-reconcile and start another one. Every log line of every run is kept, for failure
+ * reports and for the scan for leaked key material at the end of a file.
  */
 export class OperatorProcess {
   private child: ChildProcess | undefined;
@@ -29,12 +30,8 @@ export class OperatorProcess {
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'run', '--kubeconfig', this.kubeconfigPath, '--health-port', '0', ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (chunk: Buffer): void => {
-      this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    child.stdout?.on('data', lineCollector(this.lines));
+    child.stderr?.on('data', lineCollector(this.lines));
     this.child = child;
   }
 
@@ -77,6 +74,11 @@ export class OperatorProcess {
     return sumSamples(await this.metricsText(), name, labels);
   }
 
+  /** Every line the operator wrote on stdout and stderr, oldest first. */
+  logLines(): readonly string[] {
+    return this.lines;
+  }
+
   logTail(n = 80): string {
     return this.lines.slice(-n).join('\n');
   }
@@ -88,6 +90,16 @@ export class OperatorProcess {
     child.kill(signal);
     await exited;
   }
+}
+
+/** Appends the complete lines of a stream to `lines`; a line split across chunks is joined first. */
+function lineCollector(lines: string[]): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  };
 }
 
 /** Sums the samples of one metric in Prometheus text exposition whose labels include every given pair. */

@@ -6,4 +6,25 @@ export type { ClientIdentity } from './certificates.js';
 export { testNodeImage } from './image.js';
 export { providerOver, TRANSPORTS } from './providers.js';
 export type { TransportName } from './providers.js';
-export { E2E_NAMESPACE, TEST_FLAVOR, sweepNodes, sweepStaleNodes, testBay, testNodeSpec, waitForDocker } from './nodes.js';
+export {
+  E2E_NAMESPACE,
+  TEST_FLAVOR,
+  sweepNodes,
+  sweepStaleNodes,
+  testBay,
+  testNodeSpec,
+  waitForDocker,
+  waitForDockerInNode,
+} from './nodes.js';
+export {
+  LxcCli,
+  MARINA_KEYS,
+  inNamespace,
+  instanceNames,
+  lxcFor,
+  marinaKeys,
+  nodeIndex,
+  ofBay,
+  sweepInstances,
+} from './lxc-cli.js';
+export type { LxcInstance } from './lxc-cli.js';

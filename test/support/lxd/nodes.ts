@@ -4,6 +4,7 @@ import type { HostProvider } from '../../../src/hosts/provider.js';
 import type { NodeOwnership, NodeSpec, OwnershipSelector } from '../../../src/hosts/types.js';
 import { waitFor } from '../processes.js';
 import type { LxdTestHost } from './host.js';
+import { inNamespace, sweepInstances, type LxcCli, type LxcInstance } from './lxc-cli.js';
 
 /** The namespace every e2e node claims, so a sweep finds leftovers of crashed runs too. */
 export const E2E_NAMESPACE = 'marina-e2e';
@@ -36,27 +37,40 @@ export function testNodeSpec(
   };
 }
 
-/** Deletes every node matching the selector; returns their names. Used in afterAll/afterEach. */
+/**
+ * Deletes e2e nodes left by runs that died before their afterAll (killed worker, power loss). Only
+ * old ones: a concurrent run's fresh nodes are not touched.
+ */
+export async function sweepStaleNodes(lxc: LxcCli, olderThanMs = 2 * 60 * 60_000): Promise<string[]> {
+  const cutoff = Date.now() - olderThanMs;
+  const stale = (instance: LxcInstance): boolean =>
+    inNamespace(E2E_NAMESPACE)(instance) && instance.createdAt.getTime() < cutoff;
+  return sweepInstances(lxc, stale);
+}
+
+/** Until `docker info` answers inside the node (dockerd starts a second or so after the node), via `lxc exec`. */
+export async function waitForDockerInNode(lxc: LxcCli, name: string, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    `dockerd in ${name}`,
+    async () => {
+      const result = await lxc.exec(name, ['docker', 'info', '--format', '{{.ServerVersion}}']);
+      return result.code === 0 ? true : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+// The benchmarks time marina's provider itself, so they wait and clean up through it; tests use lxc.
+
+/** Deletes every node matching the selector through the provider; returns their names. */
 export async function sweepNodes(provider: HostProvider, selector: OwnershipSelector): Promise<string[]> {
   const nodes = await provider.listNodes(selector);
   await Promise.all(nodes.map((node) => provider.deleteNode(node.name)));
   return nodes.map((node) => node.name);
 }
 
-/**
- * Deletes e2e nodes left by runs that died before their afterAll (killed worker, power loss). Only
- * old ones: a concurrent run's fresh nodes are not touched.
- */
-export async function sweepStaleNodes(provider: HostProvider, olderThanMs = 2 * 60 * 60_000): Promise<string[]> {
-  const cutoff = Date.now() - olderThanMs;
-  const stale = (await provider.listNodes({ namespace: E2E_NAMESPACE })).filter(
-    (node) => node.createdAt !== undefined && node.createdAt.getTime() < cutoff,
-  );
-  await Promise.all(stale.map((node) => provider.deleteNode(node.name)));
-  return stale.map((node) => node.name);
-}
-
-/** Until `docker info` answers inside the node (dockerd starts a second or so after the node). */
+/** Until `docker info` answers inside the node, asked through the provider. */
 export async function waitForDocker(provider: HostProvider, name: string, timeoutMs = 120_000): Promise<void> {
   await waitFor(
     `dockerd in ${name}`,

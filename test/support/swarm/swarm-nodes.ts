@@ -4,8 +4,7 @@ import type { NodeOwnership } from '../../../src/hosts/types.js';
 import { waitForNodeAddress } from '../../../src/hosts/wait.js';
 import { inspectCertificate } from '../../../src/pki/index.js';
 import { dockerClient, type DockerClient } from '../../../src/swarm/index.js';
-import { sweepNodes, testNodeSpec, type LxdTestHost } from '../lxd/index.js';
-import { waitFor } from '../processes.js';
+import { ofBay, sweepInstances, testNodeSpec, type LxcCli, type LxdTestHost } from '../lxd/index.js';
 import type { TlsIdentity } from './tls-peers.js';
 
 /** A running LXD node of an e2e bay with the address its DHCP client got. */
@@ -18,7 +17,9 @@ export interface BootedNode {
  * Creates the bay's nodes one after the other, then starts them together; returns them in index
  * order. Creation is serial because LXD 5.0 hands concurrent creations of `security.idmap.isolated`
  * containers id ranges outside /etc/subuid (the first then fails to start with "newuidmap ... not
- * allowed"); serial creations get valid ranges.
+ * allowed"); serial creations get valid ranges. This is set-up through marina's provider, the way
+ * the operator makes nodes (the provider has its own e2e specification); tests observe and remove
+ * the nodes with the real `lxc`.
  */
 export async function bootNodes(
   provider: HostProvider,
@@ -38,20 +39,9 @@ export async function bootNodes(
   );
 }
 
-/**
- * Deletes every node of the bay, retrying while LXD is still busy with them (a failed start or a
- * stop in progress makes a delete fail with "Instance is busy").
- */
-export async function removeBayNodes(provider: HostProvider, bayUid: string): Promise<void> {
-  await waitFor(
-    'the e2e nodes to be deleted',
-    async () => {
-      await sweepNodes(provider, { bayUid });
-      return (await provider.listNodes({ bayUid })).length === 0 ? true : undefined;
-    },
-    120_000,
-    2_000,
-  );
+/** Deletes every instance of the bay with the real `lxc`, released or not, however far its creation got. */
+export async function removeBayNodes(lxc: LxcCli, bayUid: string): Promise<void> {
+  await sweepInstances(lxc, ofBay(bayUid));
 }
 
 /** The operator's client for a node's dockerd. */
@@ -66,15 +56,15 @@ export function operatorClient(address: string, caPems: readonly string[], ident
  */
 export const SLEEP_IMAGE = 'localhost:5000/marina-e2e/sleep:1';
 
-export async function importSleepImage(provider: HostProvider, nodeName: string): Promise<void> {
+export async function importSleepImage(lxc: LxcCli, nodeName: string): Promise<void> {
   const script = [
     'set -e',
     'cd /',
     'tar -c --dereference usr/bin/sleep lib64/ld-linux-x86-64.so.2 usr/lib/x86_64-linux-gnu/libc.so.6 2>/dev/null' +
       ` | docker import --change 'CMD ["/usr/bin/sleep","infinity"]' - ${SLEEP_IMAGE} >/dev/null`,
   ].join('\n');
-  const result = await provider.exec(nodeName, ['sh', '-c', script], { timeoutMs: 60_000 });
-  if (result.exitCode !== 0) throw new Error(`importing the sleep image into ${nodeName} failed: ${result.stderr}`);
+  const result = await lxc.exec(nodeName, ['sh', '-c', script], { timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`importing the sleep image into ${nodeName} failed: ${result.stderr}`);
 }
 
 /** The serial of the certificate dockerd serves right now (proves a restart picked up a new one). */
