@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers (ARCHITECTURE.md section 5): unit is pure logic; integration runs against a real
+// Three tiers (README.md, "Tests run against the real thing"): unit is pure logic; integration runs against a real
 // kube-apiserver + etcd started once per run; e2e adds a real LXD host, real dockerd and a real Swarm.
 export default defineConfig({
   test: {

@@ -32,6 +32,10 @@ const { values } = parseArgs({
     'idle-minutes': { type: 'string', default: '10' },
     'leader-elect': { type: 'boolean', default: true },
     concurrency: { type: 'string', default: '4' },
+    /** Seconds between resyncs of a Ready bay; the operator's default when absent. */
+    resync: { type: 'string' },
+    /** Write the operator's CPU profiles (V8 .cpuprofile) into this directory. */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const BAYS = Number(values.bays);
@@ -121,8 +125,10 @@ async function main(): Promise<void> {
     '--concurrency', values.concurrency,
     '--log-level', 'warn',
     ...(values['leader-elect'] ? ['--leader-elect'] : []),
+    ...(values.resync ? ['--resync', values.resync] : []),
   ];
-  let operator = new OperatorProcess(operatorKubeconfig, args);
+  const nodeArgs = values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : [];
+  let operator = new OperatorProcess(operatorKubeconfig, args, nodeArgs);
   try {
     await env.kubectl(['create', 'namespace', 'marina-system']);
     for (let t = 0; t < TENANTS; t++) await env.kubectl(['create', 'namespace', tenantOf(t)]);
@@ -147,7 +153,7 @@ async function main(): Promise<void> {
 
     console.error('restarting the operator (SIGTERM, then a new process)');
     await operator.stop();
-    operator = new OperatorProcess(operatorKubeconfig, args);
+    operator = new OperatorProcess(operatorKubeconfig, args, nodeArgs);
     const restarted = Date.now();
     operator.start();
     const resyncMs = await waitResynced(operator, port, restarted);

@@ -1,5 +1,5 @@
 /**
- * The files that make a node's dockerd listen on 2376 with mutual TLS (ARCHITECTURE.md §3.4). Pure:
+ * The files that make a node's dockerd listen on 2376 with mutual TLS (the docker step of a bay's reconcile). Pure:
  * the bay controller pushes them through its HostProvider, before a node's first boot or before a
  * dockerd restart during rotation.
  */

@@ -2,7 +2,7 @@ import { isSchedulable, type SwarmNode } from './node-mapping.js';
 import { awaitsPlacement, holdsReservation, type SwarmTask } from './tasks.js';
 
 /**
- * Reserved versus available resources, the autoscaler's signal (ARCHITECTURE.md §3.7). Pure: the
+ * Reserved versus available resources, the autoscaler's signal. Pure: the
  * inputs are what listSwarmNodes and the task list return.
  */
 

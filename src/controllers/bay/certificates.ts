@@ -3,13 +3,11 @@ import {
   createCertificateAuthority,
   issueClientCertificate,
   issueServerCertificate,
-  inspectCertificate,
-  isIssuedBy,
-  loadCertificateAuthority,
   parseTlsPolicy,
   type CertificateAuthority,
 } from '../../pki/index.js';
 import { caSecretName, nodeTlsSecretName, operatorClientSecretName } from './names.js';
+import { authorityOnce, inspectOnce, issuedByOnce } from './parsed-pki.js';
 import { ensureSecret, readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
 
 /** Secret keys of kubernetes.io/tls, used for the CA, the operator's client and each node's server. */
@@ -36,13 +34,13 @@ export async function ensureBayPki(access: SecretAccess, bay: Bay, signal?: Abor
     const ca = await createCertificateAuthority({ commonName: `marina bay ${bay.metadata.namespace}/${name}` });
     return { [TLS_CRT]: ca.certPem, [TLS_KEY]: ca.keyPem };
   }, signal);
-  const ca = loadCertificateAuthority({ certPem: caData[TLS_CRT]!, keyPem: caData[TLS_KEY]! });
+  const ca = authorityOnce(caData[TLS_CRT]!, caData[TLS_KEY]!);
   const operatorData = await ensureSecret(access, bay, operatorClientSecretName(name), TLS_TYPE, async () => {
     const cert = await issueClientCertificate(ca, { identity: 'marina-operator', validityMs: policy.validityMs });
     return { [TLS_CRT]: cert.certPem, [TLS_KEY]: cert.keyPem };
   }, signal);
   const operatorCert = operatorData[TLS_CRT]!;
-  return { ca, operator: { certPem: operatorCert, keyPem: operatorData[TLS_KEY]!, notAfter: inspectCertificate(operatorCert).notAfter }, validityMs: policy.validityMs };
+  return { ca, operator: { certPem: operatorCert, keyPem: operatorData[TLS_KEY]!, notAfter: inspectOnce(operatorCert).notAfter }, validityMs: policy.validityMs };
 }
 
 export interface NodeServerCertificate {
@@ -60,8 +58,8 @@ export function storedNodeCertificate(access: SecretAccess, bay: Bay, pki: BayPk
   const stored = readOwnSecret(access, bay, nodeTlsSecretName(node.name));
   const storedCert = stored?.[TLS_CRT];
   if (!storedCert || !stored[TLS_KEY]) return undefined;
-  const info = inspectCertificate(storedCert);
-  if (!info.sans.ipAddresses.includes(node.address) || !isIssuedBy(storedCert, pki.ca.certPem)) return undefined;
+  const info = inspectOnce(storedCert);
+  if (!info.sans.ipAddresses.includes(node.address) || !issuedByOnce(storedCert, pki.ca.certPem)) return undefined;
   return { certPem: storedCert, keyPem: stored[TLS_KEY], notAfter: info.notAfter, fingerprint256: info.fingerprint256 };
 }
 

@@ -1,7 +1,8 @@
 import type { Bay } from '../../api/types.generated.js';
-import { BUNDLE_FILES, credentialsBundle, inspectCertificate, issueClientCertificate } from '../../pki/index.js';
+import { BUNDLE_FILES, issueClientCertificate } from '../../pki/index.js';
 import type { BayPki } from './certificates.js';
 import { credentialsSecretName } from './names.js';
+import { bundleOnce, inspectOnce } from './parsed-pki.js';
 import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
 
 export interface PublishedCredentials {
@@ -24,7 +25,7 @@ export async function publishCredentials(access: SecretAccess, bay: Bay, pki: Ba
     certPem = issued.certPem;
     keyPem = issued.keyPem;
   }
-  const bundle = credentialsBundle({ caPems: [pki.ca.certPem], certPem, keyPem, endpoint: { address: endpoint } });
+  const bundle = bundleOnce(pki.ca.certPem, certPem, keyPem, endpoint);
   await writeSecret(access, bay, secretName, 'Opaque', bundle, signal);
-  return { secretName, clientNotAfter: inspectCertificate(certPem).notAfter };
+  return { secretName, clientNotAfter: inspectOnce(certPem).notAfter };
 }

@@ -14,6 +14,8 @@ export class OperatorProcess {
   constructor(
     private readonly kubeconfigPath: string,
     private readonly extraArgs: readonly string[] = ['--probe-interval', '5', '--resync', '10'],
+    /** Options for node itself (a benchmark's --cpu-prof). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   /** The operator's process id while it runs. */
@@ -27,7 +29,7 @@ export class OperatorProcess {
 
   start(): void {
     if (this.running) return;
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'run', '--kubeconfig', this.kubeconfigPath, '--health-port', '0', ...this.extraArgs], {
+    const child = spawn(process.execPath, [...this.nodeArgs, join(repoRoot, 'dist', 'cli', 'main.js'), 'run', '--kubeconfig', this.kubeconfigPath, '--health-port', '0', ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', lineCollector(this.lines));

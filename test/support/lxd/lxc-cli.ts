@@ -2,7 +2,7 @@ import { run, waitFor, type RunResult } from '../processes.js';
 import type { LxdTestHost } from './host.js';
 
 /**
- * The keys marina writes on an instance (the contract in ARCHITECTURE.md, "provision"), spelled out
+ * The keys marina writes on an instance (the contract in docs/hosts.md), spelled out
  * here instead of imported from src/hosts: a test that read them through marina's own parsing could not
  * catch a bug in that parsing.
  */
