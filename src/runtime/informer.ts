@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from './kube-client.js';
-import { Reflector, type ReflectorSink, type ReflectorStats, type ReflectorTuning } from './reflector.js';
+import { Reflector, withoutManagedFields, type ReflectorSink, type ReflectorStats, type ReflectorTuning } from './reflector.js';
 import type { KubeObject, ResourceType } from './resource.js';
 import { Store, type ApplyResult } from './store.js';
 
@@ -102,7 +102,7 @@ export class Informer<T extends KubeObject> implements ReflectorSink<T> {
    * event for that version arrives later as a no-op.
    */
   observeWrite(obj: T | undefined): void {
-    if (obj?.metadata.name) this.store.absorb(obj);
+    if (obj?.metadata.name) this.store.absorb(withoutManagedFields(obj));
   }
 
   list(): T[] {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { JitteredBackoff, type BackoffPolicy } from './backoff.js';
 import { ApiError, WatchClosedError, WatchStalledError, isGone } from './errors.js';
 import type { KubeClient } from './kube-client.js';
-import { apiVersionOf, collectionPath, type KubeObject, type ResourceType } from './resource.js';
+import { apiVersionOf, collectionPath, type KubeObject, type ObjectMeta, type ResourceType } from './resource.js';
 import { sleep } from './sleep.js';
 import { Watchdog } from './watchdog.js';
 import { WatchDecoder, type WatchEvent } from './watch-decoder.js';
@@ -224,8 +224,19 @@ export class Reflector<T extends KubeObject> {
     this.lastActivityAt = Date.now();
   }
 
-  /** List items come without apiVersion and kind; handlers get the same shape from lists and watches. */
+  /**
+   * List items come without apiVersion and kind; handlers get the same shape from lists and watches.
+   * managedFields are dropped (controller-runtime's TransformStripManagedFields): no controller reads
+   * them, and they are often the largest part of a cached object.
+   */
   private withTypeMeta(obj: T): T {
-    return obj.apiVersion && obj.kind ? obj : { ...this.typeMeta, ...obj };
+    return withoutManagedFields(obj.apiVersion && obj.kind ? obj : { ...this.typeMeta, ...obj });
   }
+}
+
+/** The object without metadata.managedFields, which caches never need. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata as ObjectMeta & { managedFields?: unknown };
+  return { ...obj, metadata };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   credentialsBundle,
   inspectCertificate,
@@ -11,15 +12,17 @@ import {
  * Certificates and keys parsed once per content. A Ready bay is resynced every few minutes and reads
  * its CA, its client and every node's certificate from the cache each time; parsing them again (and
  * checking the CA's key and each node's signature) would be most of what an idle operator spends.
- * Keys are the PEM texts themselves, so a renewed certificate is a new entry and a stale one is never
- * served; the oldest entries go when the memo is full.
+ * Entries are keyed by a digest of the PEM texts, so a renewed certificate is a new entry and a stale
+ * one is never served; the oldest entries go when the memo is full.
  */
 class ContentMemo {
   private readonly entries = new Map<string, unknown>();
 
   constructor(private readonly capacity: number) {}
 
-  get<T>(key: string, compute: () => T): T {
+  /** `parts` are hashed into the key: PEM texts are kilobytes each, a digest is 43 characters. */
+  get<T>(parts: readonly string[], compute: () => T): T {
+    const key = createHash('sha256').update(parts.join('\0')).digest('base64url');
     if (this.entries.has(key)) return this.entries.get(key) as T;
     const value = compute();
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
@@ -31,13 +34,13 @@ class ContentMemo {
 /** Room for ten thousand bays' CAs, clients and nodes. */
 const memo = new ContentMemo(60_000);
 
-export const inspectOnce = (pem: string): CertificateInfo => memo.get(`inspect\n${pem}`, () => inspectCertificate(pem));
+export const inspectOnce = (pem: string): CertificateInfo => memo.get(['inspect', pem], () => inspectCertificate(pem));
 
-export const issuedByOnce = (certPem: string, caPem: string): boolean => memo.get(`issued\n${certPem}\n${caPem}`, () => isIssuedBy(certPem, caPem));
+export const issuedByOnce = (certPem: string, caPem: string): boolean => memo.get(['issued', certPem, caPem], () => isIssuedBy(certPem, caPem));
 
 export const authorityOnce = (certPem: string, keyPem: string): CertificateAuthority =>
-  memo.get(`authority\n${certPem}\n${keyPem}`, () => loadCertificateAuthority({ certPem, keyPem }));
+  memo.get(['authority', certPem, keyPem], () => loadCertificateAuthority({ certPem, keyPem }));
 
 /** The tenant's bundle for the same CA, client and endpoint is the same files: built once. */
 export const bundleOnce = (caPem: string, certPem: string, keyPem: string, address: string): Record<string, string> =>
-  memo.get(`bundle\n${caPem}\n${certPem}\n${keyPem}\n${address}`, () => credentialsBundle({ caPems: [caPem], certPem, keyPem, endpoint: { address } }));
+  memo.get(['bundle', caPem, certPem, keyPem, address], () => credentialsBundle({ caPems: [caPem], certPem, keyPem, endpoint: { address } }));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generationChanged, specOrMetadataChanged } from '../../../src/runtime/predicates.js';
 import { isNewerVersion, type KubeObject } from '../../../src/runtime/resource.js';
+import { withoutManagedFields } from '../../../src/runtime/reflector.js';
 import { Store } from '../../../src/runtime/store.js';
 
 const obj = (meta: Partial<KubeObject['metadata']>, status?: unknown): KubeObject & { status?: unknown } => ({
@@ -52,5 +53,14 @@ describe('read-your-writes in the cache', () => {
     expect(isNewerVersion('99', '100')).toBe(false);
     expect(isNewerVersion('abc', 'abd')).toBe(true);
     expect(isNewerVersion(undefined, '1')).toBe(false);
+  });
+});
+
+describe('what the cache keeps', () => {
+  it('drops managedFields, which no controller reads and which are often most of an object', () => {
+    const withFields = { metadata: { name: 'web', managedFields: [{ manager: 'marina', fieldsV1: { 'f:status': {} } }] } } as unknown as KubeObject;
+    expect(withoutManagedFields(withFields)).toEqual({ metadata: { name: 'web' } });
+    const plain = obj({});
+    expect(withoutManagedFields(plain)).toBe(plain);
   });
 });
