@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const results: Run[] = [];
   try {
     await sweepNamespaceNodes(provider, NS);
+    await env.kubectl(['create', 'namespace', 'marina-system']);
     await env.kubectl(['create', 'namespace', NS]);
     await env.kubectl(['apply', '-f', '-'], { input: hostAggregateYaml('bench-local', host) });
     operator.start();

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const operator = new OperatorProcess(operatorKubeconfig, []);
   try {
     await sweepNamespaceNodes(provider, NS);
+    await env.kubectl(['create', 'namespace', 'marina-system']);
     await env.kubectl(['create', 'namespace', NS]);
     await env.kubectl(['apply', '-f', '-'], { input: hostAggregateYaml('bench-idle', host) });
     operator.start();

@@ -42,12 +42,14 @@ export interface BayAutoscale {
   cooldown: string;
 }
 
-/** Lifetimes of the bay's TLS certificates. marina renews leaf certificates before they expire, node by node. */
+/** Lifetimes of the bay's TLS certificates, as durations such as 2160h or 1h30m. marina renews every leaf certificate before it expires and restarts nodes one at a time to serve it. */
 export interface BayTls {
-  /** How long an issued leaf certificate is valid, as hours such as 2160h (90 days); between 24h and 8760h. */
+  /** How long an issued leaf certificate is valid, such as 2160h (90 days); between 1h and 8760h. */
   certificateValidity: string;
-  /** How long before expiry a leaf certificate is renewed, as hours such as 720h (30 days); at least 1h. */
+  /** How long before expiry a leaf certificate is renewed, such as 720h (30 days); at least 1m. */
   renewBefore: string;
+  /** During a CA rotation, how long credentials of the old CA keep working once every node serves a certificate of the new one, such as 24h; at least 1m. The old CA is dropped after it. */
+  caOverlap: string;
 }
 
 /** The desired state of the bay, written by its owner; marina never changes it. */
@@ -64,7 +66,7 @@ export interface BaySpec {
   aggregateSelector?: LabelSelector;
   /** Growth on demand: when the swarm's reserved CPU or memory reaches thresholdPercent of the bay's capacity, marina adds a node (up to maxNodes). Autoscaling never removes a node. */
   autoscale?: BayAutoscale;
-  /** Lifetimes of the bay's TLS certificates. marina renews leaf certificates before they expire, node by node. */
+  /** Lifetimes of the bay's TLS certificates, as durations such as 2160h or 1h30m. marina renews every leaf certificate before it expires and restarts nodes one at a time to serve it. */
   tls: BayTls;
   /** What deleting the bay does to its nodes: Delete removes the nodes and Secrets; Retain leaves the nodes running, marked unmanaged. */
   deletionPolicy: 'Delete' | 'Retain';
@@ -108,8 +110,48 @@ export interface BayNodeStatus {
   swarmNodeID?: string;
   /** Expiry of the node's Docker server certificate. */
   certificateNotAfter?: string;
+  /** Serial number (hex) of the server certificate the node serves. */
+  certificateSerial?: string;
+  /** Digest of the TLS files the node's dockerd runs with (trusted CAs and served certificate); a node whose digest differs from the bay's current one is restarted in the next rollout. */
+  tlsGeneration?: string;
   /** What is wrong with the node, when something is: why it is not ready, or how its instance differs from what its aggregate and flavor ask now (a running node is never changed for that). */
   problem?: string;
+}
+
+/** The last value of each rotation annotation marina acted on; a new value asks again. */
+export interface HandledRequests {
+  /** Last handled value of marina.dev/rotate-certificates. */
+  rotateCertificates?: string;
+  /** Last handled value of marina.dev/rotate-ca. */
+  rotateCa?: string;
+  /** Last handled value of marina.dev/rotate-swarm-ca. */
+  rotateSwarmCa?: string;
+}
+
+/** The rotation in progress, if any. */
+export interface CertificateRotation {
+  /** Leaves (every leaf re-issued) or CA (a new certificate authority). */
+  kind: 'Leaves' | 'CA';
+  /** Expiring (due by renewBefore) or Requested (an annotation). */
+  reason: 'Expiring' | 'Requested';
+  /** The annotation value being handled, when requested. */
+  request?: string;
+  /** Rolling (nodes restarted one at a time with new files), Overlap (CA rotation: old and new CA trusted until overlapUntil), Dropping (the old CA removed node by node). */
+  step: 'Rolling' | 'Overlap' | 'Dropping';
+  /** When the rotation began; leaves issued before it are re-issued. */
+  startedTime: string;
+  /** CA rotation, end of the overlap during which old credentials still work. */
+  overlapUntil?: string;
+  /** Set when a node failed its check after a restart: no further node is restarted until a new value of marina.dev/rotate-certificates asks to go on. */
+  stoppedTime?: string;
+}
+
+/** A rotation of the swarm's internal CA in progress. */
+export interface SwarmCaRotation {
+  /** The marina.dev/rotate-swarm-ca value being handled. */
+  request: string;
+  /** When the swarm was asked to rotate its CA. */
+  startedTime: string;
 }
 
 /** Expiry and rotation of the bay's certificates (never the keys). */
@@ -118,10 +160,26 @@ export interface BayCertificatesStatus {
   caNotAfter?: string;
   /** Expiry of the user's client certificate in the credentials bundle. */
   clientNotAfter?: string;
+  /** Expiry of marina's own client certificate for the nodes. */
+  operatorNotAfter?: string;
   /** The earliest expiry among the nodes' server certificates. */
   earliestNodeNotAfter?: string;
-  /** When certificates were last renewed. */
+  /** When the next certificate falls due for renewal (expiry minus renewBefore). */
+  nextRenewalTime?: string;
+  /** When a rotation of any kind last finished. */
   lastRotationTime?: string;
+  /** When every node last finished serving renewed leaf certificates. */
+  lastLeafRotationTime?: string;
+  /** When a CA rotation last finished (the old CA dropped). */
+  lastCaRotationTime?: string;
+  /** When a rotation of the swarm's internal CA last finished. */
+  lastSwarmCaRotationTime?: string;
+  /** The last value of each rotation annotation marina acted on; a new value asks again. */
+  handledRequests?: HandledRequests;
+  /** The rotation in progress, if any. */
+  rotation?: CertificateRotation;
+  /** A rotation of the swarm's internal CA in progress. */
+  swarmCaRotation?: SwarmCaRotation;
 }
 
 /** Reserved resources of the swarm's running tasks, in percent of the bay's capacity. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { NodeDockerFactory } from '../controllers/bay/deps.js';
+import { simulatedNodeAccess } from '../controllers/simulated.js';
 import type { HostProviderFactory } from '../controllers/hosts/registry.js';
 import { registerControllers } from '../controllers/operator.js';
 import { SimWorld, type SimWorldConfig } from '../hosts/sim/index.js';
@@ -74,10 +74,10 @@ async function openSimulatedWorld(file: string, configFile: string | undefined):
 }
 
 /** Every host of every aggregate a simulated host of that name; every node's dockerd a simulated one. */
-function simulated(world: SimWorld): { hostFactory: HostProviderFactory; docker: NodeDockerFactory } {
+function simulated(world: SimWorld): { hostFactory: HostProviderFactory } & ReturnType<typeof simulatedNodeAccess> {
   return {
     hostFactory: (_endpoint, _credentials, options) =>
       world.provider(options.name, { ...(options.storagePool ? { storagePool: options.storagePool } : {}), ...(options.kernelModules ? { kernelModules: options.kernelModules } : {}) }),
-    docker: (_tls, address, timeoutMs) => world.dockerClient(address, timeoutMs === undefined ? {} : { timeoutMs }),
+    ...simulatedNodeAccess(world),
   };
 }

@@ -145,6 +145,6 @@ const bayLabels = (bay: Bay): { namespace: string; bay: string } => ({ namespace
 
 export function earliestExpiry(bay: Bay): number | undefined {
   const c = bay.status?.certificates;
-  const times = [c?.caNotAfter, c?.clientNotAfter, c?.earliestNodeNotAfter].flatMap((t) => (t ? [Date.parse(t)] : []));
+  const times = [c?.caNotAfter, c?.clientNotAfter, c?.operatorNotAfter, c?.earliestNodeNotAfter].flatMap((t) => (t ? [Date.parse(t)] : []));
   return times.length > 0 ? Math.min(...times) : undefined;
 }

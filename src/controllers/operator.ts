@@ -7,8 +7,8 @@ import { objectKey, type KubeObject } from '../runtime/resource.js';
 import { selectorMatches } from '../scheduler/index.js';
 import { aggregateReconciler } from './aggregate/controller.js';
 import { hostsChanged } from './aggregate/status.js';
-import { DEFAULT_NODE_TIMEOUTS, type NodeDockerFactory, type NodeTimeouts } from './bay/deps.js';
-import { nodeDocker } from './bay/nodes.js';
+import { DEFAULT_NODE_TIMEOUTS, type NodeDockerFactory, type NodeTimeouts, type ServedCertificateReader } from './bay/deps.js';
+import { nodeDocker, nodeServedCertificate } from './bay/nodes.js';
 import { PlacementLedger } from './bay/placement.js';
 import { bayReconciler } from './bay/reconcile.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './bay/secrets.js';
@@ -33,6 +33,7 @@ export interface OperatorOptions {
   readonly hostFactory?: HostProviderFactory;
   /** Connects to a node's dockerd; mutual TLS over the network unless a benchmark simulates nodes. */
   readonly docker?: NodeDockerFactory;
+  readonly servedCertificate?: ServedCertificateReader;
   readonly timeouts?: NodeTimeouts;
 }
 
@@ -107,12 +108,13 @@ export function registerControllers(mgr: Manager, opts: OperatorOptions): Operat
       bays,
       aggregates,
       namespaces,
-      secrets: { client: mgr.client, cached: (ns, name) => owned.get(`${ns}/${name}`), wrote: (s) => owned.observeWrite(s) },
+      secrets: { client: mgr.client, operatorNamespace: opts.namespace, cached: (ns, name) => owned.get(`${ns}/${name}`), wrote: (s) => owned.observeWrite(s) },
       registry,
       inventory,
       events: mgr.eventRecorder('marina.dev/bay-controller'),
       ledger: new PlacementLedger(),
       docker: opts.docker ?? nodeDocker,
+      servedCertificate: opts.servedCertificate ?? nodeServedCertificate,
       metrics,
       timeouts: opts.timeouts ?? DEFAULT_NODE_TIMEOUTS,
       timing: {

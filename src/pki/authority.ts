@@ -27,6 +27,11 @@ export const DEFAULT_CA_VALIDITY_MS = 3 * 365 * 24 * 3600_000;
 export interface CertificateAuthorityRequest {
   /** e.g. `marina bay team-a/web`; shows up as the issuer of every certificate of the bay. */
   readonly commonName: string;
+  /**
+   * Tells a rotated CA apart from its predecessor of the same common name: clients and dockerd
+   * build chains by subject, and two CAs of one subject in a trust bundle confuse them.
+   */
+  readonly organization?: string;
   readonly validityMs?: number;
   readonly now?: Date;
 }
@@ -35,7 +40,7 @@ export async function createCertificateAuthority(request: CertificateAuthorityRe
   const { privateKeyPem, publicKeyPem } = await generateRsaKeyPair();
   const certPem = signCertificate(
     {
-      subject: commonNameSubject(request.commonName),
+      subject: commonNameSubject(request.commonName, request.organization ? [request.organization] : []),
       publicKeyPem,
       validity: validityWindow(request.now ?? new Date(), request.validityMs ?? DEFAULT_CA_VALIDITY_MS),
       extensions: [

@@ -2,6 +2,7 @@
 // bundles, the user's credentials bundle and the renewal policy. Controllers import from here.
 export { createCertificateAuthority, loadCertificateAuthority, DEFAULT_CA_VALIDITY_MS } from './authority.js';
 export type { CertificateAuthority, CertificateAuthorityRequest } from './authority.js';
+export { crossSignAuthority } from './cross-sign.js';
 export { issueServerCertificate, issueClientCertificate } from './issue.js';
 export type { IssuedCertificate, CertificateUsage, ServerCertificateRequest, ClientCertificateRequest } from './issue.js';
 export { inspectCertificate, isIssuedBy } from './inspect.js';

@@ -6,12 +6,17 @@ import { parseDuration } from './duration.js';
  * controller can compute both "renew now?" and "requeue after how long?" from the same numbers.
  */
 
+/** The CRD's default for `spec.tls.caOverlap`. */
+export const DEFAULT_CA_OVERLAP = '24h';
+
 /** The Bay's `spec.tls`, parsed. */
 export interface TlsPolicy {
   /** Lifetime of an issued leaf certificate. */
   readonly validityMs: number;
   /** A leaf is renewed once it has less than this left. */
   readonly renewBeforeMs: number;
+  /** During a CA rotation, how long the old CA stays trusted once every node serves the new one. */
+  readonly caOverlapMs: number;
 }
 
 /**
@@ -19,14 +24,15 @@ export interface TlsPolicy {
  * validity, or every freshly issued certificate would be due again at once (the CRD enforces the
  * same; this guards spec values that bypassed admission).
  */
-export function parseTlsPolicy(spec: { readonly certificateValidity: string; readonly renewBefore: string }): TlsPolicy {
+export function parseTlsPolicy(spec: { readonly certificateValidity: string; readonly renewBefore: string; readonly caOverlap?: string }): TlsPolicy {
   const validityMs = parseDuration(spec.certificateValidity);
   const renewBeforeMs = parseDuration(spec.renewBefore);
+  const caOverlapMs = parseDuration(spec.caOverlap ?? DEFAULT_CA_OVERLAP);
   if (validityMs <= 0) throw new InvalidDurationError(spec.certificateValidity, 'certificate validity must be positive');
   if (renewBeforeMs >= validityMs) {
     throw new InvalidDurationError(spec.renewBefore, `renewBefore must be shorter than the certificate validity ${spec.certificateValidity}`);
   }
-  return { validityMs, renewBeforeMs };
+  return { validityMs, renewBeforeMs, caOverlapMs };
 }
 
 /** The moment a certificate expiring at `notAfter` becomes due for renewal. */

@@ -138,8 +138,18 @@ export class WorkQueue {
     });
   }
 
+  /**
+   * A key that runs now has no use for a retry or requeue still pending: the run decides its own next
+   * step. Kept, the old timer would fire a second run shortly after (client-go keeps it; a failing key
+   * woken by an event would then be retried twice per backoff step).
+   */
   private makeReady(key: string): void {
     if (this.shuttingDown) return;
+    const waiting = this.delayed.get(key);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.delayed.delete(key);
+    }
     this.ready.add(key);
     this.readySince.set(key, Date.now());
     this.metrics.depth(this.ready.size);

@@ -30,3 +30,22 @@ async function tasksStillOnNode(manager: DockerClient, nodeId: string): Promise<
   )) as WireTask[];
   return tasks.map(toSwarmTask).filter(isOnNode).length;
 }
+
+/**
+ * Waits until every task the swarm has placed on a node is running: after a drained node comes back,
+ * the replicas that moved away must run elsewhere before the next node is drained, or a service could
+ * have none. Tasks the scheduler has not placed (no node has room) are not waited for.
+ */
+export async function waitForPlacedTasksRunning(manager: DockerClient, deadline: Date): Promise<void> {
+  for (;;) {
+    const tasks = (await callDocker(manager, { operation: 'wait-tasks-running' }, (docker) =>
+      docker.listTasks({ filters: { 'desired-state': ['running'] } }),
+    )) as WireTask[];
+    const starting = tasks.map(toSwarmTask).filter((t) => isOnNode(t) && t.state !== 'running').length;
+    if (starting === 0) return;
+    if (Date.now() >= deadline.getTime()) {
+      throw new SwarmError('timeout', { address: manager.endpoint, operation: 'wait-tasks-running' }, `${starting} task(s) placed but not running at ${deadline.toISOString()}`);
+    }
+    await sleep(Math.min(500, Math.max(0, deadline.getTime() - Date.now())));
+  }
+}

@@ -18,7 +18,7 @@ export { listSwarmNodes, inspectSwarmNode } from './nodes.js';
 export { toSwarmNode, isSchedulable } from './node-mapping.js';
 export type { SwarmNode } from './node-mapping.js';
 export { setAvailability, promote, demote, updateNodeSpec } from './node-spec.js';
-export { drainNode } from './drain.js';
+export { drainNode, waitForPlacedTasksRunning } from './drain.js';
 export { removeNode } from './remove-node.js';
 export type { RemoveNodeOptions } from './remove-node.js';
 export {
@@ -42,6 +42,8 @@ export { caRotationStatus } from './ca-convergence.js';
 export type { CaRotationStatus, LaggingNode } from './ca-convergence.js';
 export { dockerdFiles, daemonJson, DOCKERD_PATHS, SYSTEMD_DROP_IN } from './dockerd-files.js';
 export type { DockerdFile, DockerdTlsMaterial } from './dockerd-files.js';
+export { readServedCertificate } from './served-certificate.js';
+export type { ServedCertificateRequest } from './served-certificate.js';
 export { bindNode, pushDockerdFiles, restartDockerd, applyDockerdTls } from './node-setup.js';
 export type { NodeAccess, NodeHost, NodeExecResult } from './node-setup.js';
 export type * from './api-types.js';

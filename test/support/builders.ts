@@ -16,7 +16,7 @@ export function testBay(over: { name?: string; namespace?: string; uid?: string;
       managers: 1,
       nodes: 3,
       flavor: { cpu: 1, memory: '512Mi', disk: '2Gi' },
-      tls: { certificateValidity: '2160h', renewBefore: '720h' },
+      tls: { certificateValidity: '2160h', renewBefore: '720h', caOverlap: '24h' },
       deletionPolicy: 'Delete',
       ...over.spec,
     },

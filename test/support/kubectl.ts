@@ -32,3 +32,13 @@ export async function mustKubectl(kubectl: Kubectl, args: readonly string[], opt
   if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
   return result.stdout;
 }
+
+/** The namespace marina runs in and keeps bays' CAs and keys in (its default `--namespace`). */
+export const OPERATOR_NAMESPACE = 'marina-system';
+
+/** Creates the operator's namespace unless it exists: every file and benchmark that runs marina needs it. */
+export async function ensureOperatorNamespace(kubectl: Kubectl): Promise<void> {
+  if ((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE, '-o', 'name'])).code === 0) return;
+  const created = await kubectl(['create', 'namespace', OPERATOR_NAMESPACE]);
+  if (created.code !== 0 && !created.stderr.includes('AlreadyExists')) throw new Error(`kubectl create namespace ${OPERATOR_NAMESPACE} failed: ${created.stderr}`);
+}

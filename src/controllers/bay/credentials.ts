@@ -1,6 +1,6 @@
 import type { Bay } from '../../api/types.generated.js';
-import { BUNDLE_FILES, issueClientCertificate } from '../../pki/index.js';
-import type { BayPki } from './certificates.js';
+import { BUNDLE_FILES, caBundle, issueClientCertificate } from '../../pki/index.js';
+import { leafRenewalCause, presentedChain, trustedCaPems, type BayPki, type RenewalContext } from './certificates.js';
 import { credentialsSecretName } from './names.js';
 import { bundleOnce, inspectOnce } from './parsed-pki.js';
 import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
@@ -8,24 +8,51 @@ import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
 export interface PublishedCredentials {
   readonly secretName: string;
   readonly clientNotAfter: Date;
+  /** The tenant's client certificate was issued anew this time. */
+  readonly renewed: boolean;
 }
 
 /**
  * Phase 6: the tenant's bundle (ca.pem, cert.pem, key.pem and the docker.env/.fish/.ps1/.cmd scripts)
- * in a Secret of the bay's namespace, owned by the bay. The user's client certificate is issued once and
- * kept; the scripts follow the endpoint.
+ * in a Secret of the bay's namespace, owned by the bay. The client certificate is kept until it falls
+ * due or a rotation asks for a new one; the scripts follow the endpoint. While nodes are still moving
+ * to a new CA (`holdOldCa`), the old bundle stays out: it works on every node until the overlap ends,
+ * where a bundle of the new CA would be refused by nodes not restarted yet.
  */
-export async function publishCredentials(access: SecretAccess, bay: Bay, pki: BayPki, endpoint: string, signal?: AbortSignal): Promise<PublishedCredentials> {
+export async function publishCredentials(
+  access: SecretAccess,
+  bay: Bay,
+  pki: BayPki,
+  endpoint: string,
+  renewal: RenewalContext & { readonly holdOldCa: boolean },
+  signal?: AbortSignal,
+): Promise<PublishedCredentials> {
   const secretName = credentialsSecretName(bay.metadata.name!);
-  const existing = readOwnSecret(access, bay, secretName);
-  let certPem = existing?.[BUNDLE_FILES.cert];
-  let keyPem = existing?.[BUNDLE_FILES.key];
-  if (!certPem || !keyPem) {
-    const issued = await issueClientCertificate(pki.ca, { identity: `bay-user:${bay.metadata.namespace}/${bay.metadata.name}`, validityMs: pki.validityMs });
-    certPem = issued.certPem;
-    keyPem = issued.keyPem;
+  const ref = { namespace: bay.metadata.namespace!, name: secretName };
+  const existing = readOwnSecret(access, bay, ref);
+  const kept = keptClient(existing);
+  const cause = kept ? leafRenewalCause(kept, pki.ca, pki.policy, renewal) : 'missing';
+  const keepOldBundle = kept !== undefined && existing?.[BUNDLE_FILES.ca] !== undefined && cause === 'new-ca' && renewal.holdOldCa;
+  let files: { caPem: string; certPem: string; keyPem: string };
+  if (keepOldBundle) {
+    files = { caPem: existing[BUNDLE_FILES.ca]!, certPem: kept.certPem, keyPem: kept.keyPem };
+  } else if (kept && cause === undefined) {
+    files = { caPem: pki.ca.certPem, certPem: kept.certPem, keyPem: kept.keyPem };
+  } else {
+    const issued = await issueClientCertificate(pki.ca, { identity: `bay-user:${bay.metadata.namespace}/${bay.metadata.name}`, validityMs: pki.policy.validityMs });
+    // Issued while nodes still move to a new CA: a chain and trust that work on both kinds of node.
+    files = renewal.holdOldCa
+      ? { caPem: caBundle(trustedCaPems(pki)), certPem: presentedChain(pki, issued.certPem), keyPem: issued.keyPem }
+      : { caPem: pki.ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
   }
-  const bundle = bundleOnce(pki.ca.certPem, certPem, keyPem, endpoint);
-  await writeSecret(access, bay, secretName, 'Opaque', bundle, signal);
-  return { secretName, clientNotAfter: inspectOnce(certPem).notAfter };
+  await writeSecret(access, bay, ref, 'Opaque', bundleOnce(files.caPem, files.certPem, files.keyPem, endpoint), signal);
+  return { secretName, clientNotAfter: inspectOnce(files.certPem).notAfter, renewed: !kept || (cause !== undefined && !keepOldBundle) };
+}
+
+function keptClient(data: Record<string, string> | undefined) {
+  const certPem = data?.[BUNDLE_FILES.cert];
+  const keyPem = data?.[BUNDLE_FILES.key];
+  if (!certPem || !keyPem) return undefined;
+  const info = inspectOnce(certPem);
+  return { certPem, keyPem, notBefore: info.notBefore, notAfter: info.notAfter, serial: info.serial };
 }

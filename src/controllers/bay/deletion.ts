@@ -11,7 +11,7 @@ import { discoverBayNodes, type Discovery } from './discovery.js';
 import { BayRetryError } from './failures.js';
 import { FINALIZER, hostKey, RELEASE_UNREACHABLE_ANNOTATION } from './names.js';
 import { REASONS } from './reasons.js';
-import { BAY_LABEL } from './secrets.js';
+import { BAY_LABEL, BAY_UID_LABEL, deleteSecret } from './secrets.js';
 import { deletionStatus } from './status.js';
 
 /**
@@ -27,6 +27,7 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
   if (bay.spec.deletionPolicy === 'Retain') {
     const released = await releaseNodes(deps, bay, discovery);
     await releaseSecrets(deps.client, bay, ctx.signal);
+    await deleteInternalSecrets(deps, bay, ctx.signal);
     await removeFinalizer(deps.client, BAY, bay, FINALIZER);
     ctx.log.info({ released }, 'bay deleted; its nodes keep running, unmanaged');
     return {};
@@ -46,6 +47,7 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
     await deps.events.record(bay, { type: 'Warning', reason: 'NodesReleased', action: 'Delete', note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})` });
   }
   await deleteSecrets(deps.client, bay, ctx.signal);
+  await deleteInternalSecrets(deps, bay, ctx.signal);
   await removeFinalizer(deps.client, BAY, bay, FINALIZER);
   ctx.log.info('bay deleted with its nodes');
   return {};
@@ -101,6 +103,17 @@ async function deleteSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal)
       if (!isNotFound(err)) throw err;
     });
   }
+}
+
+/**
+ * The CA, marina's client and the nodes' keys in the operator's namespace go under either policy: no
+ * garbage collector follows a bay across namespaces, and nothing is issued for a bay that is gone.
+ * Nodes kept under Retain go on serving the certificates they have.
+ */
+async function deleteInternalSecrets(deps: BayControllerDeps, bay: Bay, signal?: AbortSignal): Promise<void> {
+  const namespace = deps.secrets.operatorNamespace;
+  const list = await deps.client.list<SecretObject>(SECRET, { namespace, labelSelector: `${BAY_UID_LABEL}=${bay.metadata.uid}` }, signal);
+  for (const secret of list.items) await deleteSecret(deps.client, namespace, secret.metadata.name!, signal);
 }
 
 /** Under Retain the Secrets outlive the bay: without the owner reference the garbage collector keeps them. */

@@ -19,12 +19,17 @@ export interface NodeDockerTls {
   readonly keyPem: string;
 }
 
+/** The serial (lowercase hex) of the certificate the dockerd at `address` serves, read over verified TLS. */
+export type ServedCertificateReader = (tls: NodeDockerTls, address: string) => Promise<string>;
+
 export interface NodeTimeouts {
   readonly addressMs: number;
   readonly dockerMs: number;
+  /** A rollout's wait for a drained node's tasks to stop, and for it to rejoin and its services to run again. */
+  readonly rolloutStepMs: number;
 }
 
-export const DEFAULT_NODE_TIMEOUTS: NodeTimeouts = { addressMs: 120_000, dockerMs: 120_000 };
+export const DEFAULT_NODE_TIMEOUTS: NodeTimeouts = { addressMs: 120_000, dockerMs: 120_000, rolloutStepMs: 120_000 };
 
 export interface BayTiming {
   /** How often a converged bay is checked again (swarm members, node health); a safety net, not a poll. */
@@ -50,6 +55,7 @@ export interface BayControllerDeps {
   readonly events: EventRecorder;
   readonly ledger: PlacementLedger;
   readonly docker: NodeDockerFactory;
+  readonly servedCertificate: ServedCertificateReader;
   readonly metrics?: MarinaMetrics;
   readonly timeouts: NodeTimeouts;
   readonly timing: BayTiming;

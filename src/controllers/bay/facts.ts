@@ -6,7 +6,8 @@ import { driftProblem, nameOf } from './phases.js';
 import type { PlannedNode } from './plan.js';
 import { REASONS } from './reasons.js';
 import type { BayScope } from './scope.js';
-import type { BayFacts, NodeFact } from './status.js';
+import type { BayFacts, NodeFact, RotationFacts } from './status.js';
+import { renewalTimeOf } from './certificates.js';
 
 /** The scope's findings in the shape status is computed from. */
 export function factsOf(scope: BayScope): BayFacts {
@@ -18,7 +19,7 @@ export function factsOf(scope: BayScope): BayFacts {
   const endpoint = swarm?.anchor ? `tcp://${swarm.anchor.address}:${DOCKER_TLS_PORT}` : bay.status?.endpoint;
   return {
     certificates: scope.pki
-      ? { ok: true, caNotAfter: scope.pki.ca.notAfter }
+      ? { ok: true, caNotAfter: scope.pki.ca.notAfter, operatorNotAfter: scope.pki.operator.notAfter }
       : { ok: false, reason: certificateFailure?.reason ?? REASONS.certificatesFailed, message: certificateFailure?.message ?? 'the bay\'s certificates are not ready' },
     desired: scope.plan?.desired ?? Math.max(bay.spec.nodes, bay.status?.nodes?.length ?? 0),
     nodes: scope.plan ? [...scope.nodes.map((n) => nodeFact(scope, n)), ...lostFacts(scope)] : (bay.status?.nodes ?? []).map(unchanged),
@@ -30,6 +31,7 @@ export function factsOf(scope: BayScope): BayFacts {
     ...(endpoint ? { endpoint } : {}),
     ...(scope.credentials ? { credentials: scope.credentials } : {}),
     nodeFailures: [...nodeFailures.filter((f) => f.kind === 'terminal'), ...nodeFailures.filter((f) => f.kind === 'transient')],
+    rotation: rotationFacts(scope),
     ...(credentialsFailure ? { credentialsFailure } : {}),
   };
 }
@@ -49,6 +51,12 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
     return { ...base, state: outcome.stage === 'provision' ? 'Provisioning' : 'Running', ready: false, problem: outcome.failure.message, ...(outcome.address ? { address: outcome.address } : {}) };
   }
   const member = swarm?.members.get(name);
+  const tls = { certificateNotAfter: outcome.tls.notAfter, certificateSerial: outcome.tls.serial, tlsGeneration: outcome.tls.generation };
+  // Drained and not brought back: a rollout stopped at this node (now, or in an earlier reconcile).
+  if (scope.rollout?.stoppedAt === name || member?.availability === 'drain') {
+    const why = scope.failures.find((f) => f.phase === 'rollout' && f.node === name)?.message ?? 'drained by a rollout that stopped here';
+    return { ...base, state: 'Draining', ready: false, address: outcome.address, ...tls, ...(member ? { swarmNodeID: member.id } : {}), problem: why };
+  }
   const ready = member?.state === 'ready';
   const problem = ready ? driftProblem(outcome) : member ? `swarm member is ${member.state}` : 'not a swarm member yet';
   return {
@@ -56,7 +64,7 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
     state: ready ? 'Ready' : 'Running',
     ready,
     address: outcome.address,
-    certificateNotAfter: outcome.certificateNotAfter,
+    ...tls,
     ...(member ? { swarmNodeID: member.id } : {}),
     ...(problem ? { problem } : {}),
   };
@@ -91,6 +99,35 @@ function unchanged(n: BayNodeStatus): NodeFact {
     ...(n.address ? { address: n.address } : {}),
     ...(n.swarmNodeID ? { swarmNodeID: n.swarmNodeID } : {}),
     ...(n.certificateNotAfter ? { certificateNotAfter: new Date(n.certificateNotAfter) } : {}),
+    ...(n.certificateSerial ? { certificateSerial: n.certificateSerial } : {}),
+    ...(n.tlsGeneration ? { tlsGeneration: n.tlsGeneration } : {}),
     ...(n.problem ? { problem: n.problem } : {}),
   };
+}
+
+/** What is rotating, what finished, and when the next certificate falls due. */
+function rotationFacts(scope: BayScope): RotationFacts {
+  const stopped = scope.failures.find((f) => f.phase === 'rollout' && f.kind === 'terminal');
+  return {
+    ...(scope.rotation ? { current: scope.rotation } : {}),
+    ...(scope.swarmCaRotation ? { swarmCa: scope.swarmCaRotation } : {}),
+    finished: scope.finished,
+    ...(scope.rollout?.waiting ? { waiting: scope.rollout.waiting } : {}),
+    ...(stopped ? { stopped } : {}),
+    ...(scope.pki ? { nextRenewal: nextRenewalOf(scope) } : {}),
+  };
+}
+
+/**
+ * The earliest moment a certificate falls due: a leaf at expiry minus renewBefore, the CA while it can
+ * still sign a full leaf. The reconcile is scheduled for it, so renewal never waits for a resync.
+ */
+export function nextRenewalOf(scope: BayScope): Date | undefined {
+  const pki = scope.pki;
+  if (!pki) return undefined;
+  const leaves = [pki.operator.notAfter, ...(scope.credentials ? [scope.credentials.clientNotAfter] : [])];
+  for (const o of scope.outcomes.values()) if (o.ok) leaves.push(o.tls.notAfter);
+  const times = leaves.map((t) => renewalTimeOf({ notAfter: t }, pki.policy).getTime());
+  times.push(pki.ca.notAfter.getTime() - pki.policy.validityMs - pki.policy.renewBeforeMs);
+  return new Date(Math.min(...times));
 }

@@ -4,7 +4,7 @@ import { SwarmError } from '../../swarm/index.js';
 import { REASONS, type Reason } from './reasons.js';
 import { SecretConflictError } from './secrets.js';
 
-export type PhaseName = 'certificates' | 'discovery' | 'placement' | 'nodes' | 'swarm' | 'credentials';
+export type PhaseName = 'certificates' | 'discovery' | 'placement' | 'nodes' | 'swarm' | 'rollout' | 'swarmCa' | 'rotation' | 'credentials';
 
 /**
  * transient: retrying may cure it (a host briefly away, a node that failed to start) — the bay is
@@ -38,12 +38,15 @@ export function classifyFailure(phase: PhaseName, error: unknown, node?: string)
 
 function messageFor(phase: PhaseName, error: unknown): string {
   if (error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError) return error.message;
+  if (error instanceof RolloutError || error instanceof TlsUnansweredError) return error.message;
   if (error instanceof TransportError) return `the Kubernetes API did not answer ${error.method} ${error.path}; retrying`;
   if (error instanceof ApiError) return `the Kubernetes API refused ${error.method} ${error.path}: ${error.code} ${error.reason}`;
   return `unexpected error in the ${phase} phase (${errorName(error)}); see the operator's logs`;
 }
 
 function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason: Reason } {
+  if (error instanceof RolloutError) return terminal(REASONS.rolloutFailed);
+  if (error instanceof TlsUnansweredError) return transient(REASONS.tlsUnanswered);
   if (error instanceof SecretConflictError) return terminal(REASONS.secretConflict);
   if (error instanceof NodeConflictError) return terminal(REASONS.nodeNameConflict);
   if (error instanceof InvalidNodeSpecError) return terminal(REASONS.nodeConfigRejected);
@@ -71,5 +74,37 @@ export class BayRetryError extends Error {
 
   constructor(readonly failures: readonly BayFailure[]) {
     super(failures.map((f) => `${f.phase}: ${f.reason}: ${f.message}`).join('; '));
+  }
+}
+
+/**
+ * A node that served workloads no longer answers marina over TLS (an expired or unreadable certificate,
+ * dockerd down): the rollout repairs it by the same drain–restart–check as a rotation, never blindly.
+ */
+export class TlsUnansweredError extends Error {
+  override readonly name = 'TlsUnansweredError';
+
+  constructor(
+    readonly node: string,
+    readonly address: string,
+  ) {
+    super(`node ${node} does not answer marina over TLS at ${address}; it is repaired by a drained restart with fresh certificates`);
+  }
+}
+
+/**
+ * A node failed its check after a restart in a rollout. The rollout stops there: no other node is
+ * restarted until a person looks (and asks again with a new marina.dev/rotate-certificates value).
+ */
+export class RolloutError extends Error {
+  override readonly name = 'RolloutError';
+
+  constructor(
+    readonly node: string,
+    readonly step: 'drain' | 'restart' | 'check' | 'rejoin',
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`rollout stopped at node ${node} (${step}): ${detail}`, options);
   }
 }

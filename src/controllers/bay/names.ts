@@ -14,10 +14,26 @@ export function nodeName(bayName: string, namespace: string, index: number): str
   return `${bayName}-${namespaceHash(namespace)}-${index}`;
 }
 
-export const caSecretName = (bayName: string): string => `${bayName}-ca`;
-export const operatorClientSecretName = (bayName: string): string => `${bayName}-operator`;
 export const credentialsSecretName = (bayName: string): string => `${bayName}-credentials`;
-export const nodeTlsSecretName = (node: string): string => `${node}-tls`;
+
+/**
+ * The bay's internal Secrets — its CA, marina's client certificate, each node's server key — live in
+ * the operator's namespace, where a tenant who may read Secrets of its own namespace cannot mint
+ * certificates its nodes would trust. Named by the bay's uid: two bays of one name in two namespaces
+ * never meet, and a bay re-created under the same name starts afresh.
+ */
+export const internalSecretNames = (bayUid: string) => ({
+  ca: `bay-${bayUid}-ca`,
+  operatorClient: `bay-${bayUid}-operator`,
+  node: (index: number): string => `bay-${bayUid}-node-${index}`,
+});
+
+/** Where earlier releases kept them, in the bay's namespace: moved on the first reconcile. */
+export const legacySecretNames = (bayName: string) => ({
+  ca: `${bayName}-ca`,
+  operatorClient: `${bayName}-operator`,
+  node: (node: string): string => `${node}-tls`,
+});
 
 export const FINALIZER = 'marina.dev/bay-cleanup';
 /** An admin sets this on a deleting bay to release it although some hosts could not be reached. */

@@ -1,25 +1,40 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
 import { parseBytes } from '../../api/quantity.js';
 import { waitForNodeAddress, type HostProvider, type NodeDrift, type NodeInfo, type NodeSpec } from '../../hosts/index.js';
-import { applyDockerdTls, bindNode, dockerClient, readLocalSwarmState, type DockerClient } from '../../swarm/index.js';
+import { applyDockerdTls, bindNode, dockerClient, readLocalSwarmState, readServedCertificate, type DockerClient } from '../../swarm/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
-import { ensureNodeServerCertificate, type BayPki } from './certificates.js';
-import type { BayControllerDeps, NodeDockerFactory } from './deps.js';
-import { classifyFailure, type BayFailure } from './failures.js';
+import { ensureNodeLeaf, presentedChain, storedNodeLeaf, tlsGeneration, trustedCaPems, type BayPki, type RenewalContext } from './certificates.js';
+import type { BayControllerDeps, NodeDockerFactory, NodeDockerTls, ServedCertificateReader } from './deps.js';
+import { classifyFailure, TlsUnansweredError, type BayFailure } from './failures.js';
+import { inspectOnce } from './parsed-pki.js';
+
+/** What a node's dockerd serves and trusts, as recorded in status (tlsGeneration and the certificate's facts). */
+export interface NodeTls {
+  readonly generation: string;
+  readonly serial: string;
+  readonly notAfter: Date;
+}
 
 /** How a node came out of phases 3 and 4; a failure is a fact too, recorded in status and judged by the policy. */
 export type NodeOutcome =
   | {
       readonly ok: true;
       readonly address: string;
-      readonly certificateNotAfter: Date;
+      readonly tls: NodeTls;
       readonly created: boolean;
       /** Settings the running node differs in from what is asked now; reported, never acted on. */
       readonly drift: readonly NodeDrift[];
       /** Settings repaired on a node that never ran workloads. */
       readonly repaired: readonly NodeDrift[];
     }
-  | { readonly ok: false; readonly stage: 'provision' | 'docker'; readonly failure: BayFailure; readonly address?: string };
+  | {
+      readonly ok: false;
+      readonly stage: 'provision' | 'docker';
+      readonly failure: BayFailure;
+      readonly address?: string;
+      /** A node that served workloads and no longer answers marina over TLS: the rollout repairs it. */
+      readonly repair?: boolean;
+    };
 
 export interface NodeTarget {
   readonly name: string;
@@ -32,7 +47,7 @@ export interface NodeTarget {
   readonly image: string;
   readonly bridge: string;
   /** What status last said of the node; a node that was never Ready has run no workload. */
-  readonly recordedState: BayNodeStatus['state'] | undefined;
+  readonly recorded: BayNodeStatus | undefined;
 }
 
 export function nodeSpec(bay: Bay, target: Pick<NodeTarget, 'name' | 'index' | 'role' | 'image' | 'bridge'>): NodeSpec {
@@ -49,15 +64,21 @@ export function nodeSpec(bay: Bay, target: Pick<NodeTarget, 'name' | 'index' | '
 export const nodeDocker: NodeDockerFactory = (tls, address, timeoutMs = 30_000): DockerClient =>
   dockerClient({ address, caPems: tls.caPems, certPem: tls.certPem, keyPem: tls.keyPem, timeoutMs });
 
-export const dockerTlsOf = (pki: BayPki) => ({ caPems: [pki.ca.certPem], certPem: pki.operator.certPem, keyPem: pki.operator.keyPem });
+/** The serial of the certificate a node's dockerd serves, read by a verified handshake. */
+export const nodeServedCertificate: ServedCertificateReader = (tls, address) =>
+  readServedCertificate({ address, caPems: tls.caPems, certPem: tls.certPem, keyPem: tls.keyPem });
+
+/** marina's TLS towards the nodes: it trusts what they trust and presents its chain. */
+export const dockerTlsOf = (pki: BayPki): NodeDockerTls => ({ caPems: trustedCaPems(pki), certPem: presentedChain(pki, pki.operator.certPem), keyPem: pki.operator.keyPem });
 
 /**
  * Phases 3 and 4 for one node, each step idempotent: create (or adopt) the instance, repair its
  * settings if it never ran workloads, start it, wait for its address, then make its dockerd serve
- * mutual TLS with a server certificate naming that address. A node whose dockerd already answers
- * marina over TLS is left alone (no restart).
+ * mutual TLS with a server certificate naming that address. A node that serves workloads is never
+ * restarted here: when it answers marina it is left alone, when it does not the rollout repairs it
+ * (drained first, one node at a time).
  */
-export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, target: NodeTarget, signal?: AbortSignal): Promise<NodeOutcome> {
+export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, target: NodeTarget, renewal: RenewalContext, signal?: AbortSignal): Promise<NodeOutcome> {
   const stage = stageTimer(deps);
   const spec = nodeSpec(bay, target);
   let node: NodeInfo & { ipv4Address: string };
@@ -67,12 +88,14 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
   try {
     let ensured = await stage('create', () => target.provider.ensureNode(spec), (e) => e.created);
     created = ensured.created;
-    if (ensured.drift.length > 0 && neverRanWorkloads(target.recordedState, ensured.node)) {
+    if (ensured.drift.length > 0 && neverRanWorkloads(target.recorded?.state, ensured.node)) {
       repaired = ensured.drift;
       ensured = await target.provider.reconfigureNode(spec);
     } else {
       drift = ensured.drift;
     }
+    // Noted at once: the next observation of the host then finds no "new" node to wake the bay for.
+    deps.inventory.noteNode(target.inventoryKey, ensured.node);
     const booting = ensured.node.status !== 'running';
     if (booting) await stage('start', () => target.provider.startNode(target.name));
     node = await stage('address', () => waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs }), () => booting);
@@ -81,18 +104,45 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
   }
   deps.inventory.noteNode(target.inventoryKey, node);
   const address = node.ipv4Address;
+  const done = (tls: NodeTls): NodeOutcome => ({ ok: true, address, tls, created, drift, repaired });
   try {
-    const cert = await ensureNodeServerCertificate(deps.secrets, bay, pki, { name: target.name, address }, signal);
-    const docker = deps.docker(dockerTlsOf(pki), address);
-    if (!(await answersOverTls(deps.docker(dockerTlsOf(pki), address, 5_000)))) {
-      const material = { caPems: [pki.ca.certPem], certPem: cert.certPem, keyPem: cert.keyPem };
-      const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
-      await stage('dockerd', () => applyDockerdTls(bindNode(target.provider, target.name), docker, material, deadline));
+    const answers = await answersOverTls(deps.docker(dockerTlsOf(pki), address, 5_000));
+    if (servesWorkloads(target.recorded)) {
+      const tls = answers ? recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address) : undefined;
+      if (tls) return done(tls);
+      const failure = classifyFailure('nodes', new TlsUnansweredError(target.name, address), target.name);
+      return { ok: false, stage: 'docker', failure, address, repair: true };
     }
-    return { ok: true, address, certificateNotAfter: cert.notAfter, created, drift, repaired };
+    if (answers) {
+      const tls = recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address);
+      if (tls) return done(tls);
+    }
+    const leaf = await ensureNodeLeaf(deps.secrets, bay, pki, { name: target.name, index: target.index, address }, renewal, signal);
+    const material = { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem };
+    const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
+    await stage('dockerd', () => applyDockerdTls(bindNode(target.provider, target.name), deps.docker(dockerTlsOf(pki), address), material, deadline));
+    return done({ generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter });
   } catch (err) {
     return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name), address };
   }
+}
+
+/** A node that was a Ready swarm member (or is being restarted by the rollout) may run tenant containers. */
+export const servesWorkloads = (recorded: BayNodeStatus | undefined): boolean => recorded?.state === 'Ready' || recorded?.state === 'Draining';
+
+/** What status says the node serves, while its address is the one the certificate was issued for. */
+export function recordedTls(recorded: BayNodeStatus | undefined, address: string): NodeTls | undefined {
+  if (!recorded?.tlsGeneration || !recorded.certificateSerial || !recorded.certificateNotAfter || recorded.address !== address) return undefined;
+  return { generation: recorded.tlsGeneration, serial: recorded.certificateSerial, notAfter: new Date(recorded.certificateNotAfter) };
+}
+
+/**
+ * A node configured by a marina that recorded no TLS generation (an earlier release, or a crash before
+ * the status write): it serves its stored certificate with the bay's trust as it is now.
+ */
+function adoptedTls(deps: BayControllerDeps, bay: Bay, pki: BayPki, index: number, address: string): NodeTls | undefined {
+  const leaf = storedNodeLeaf(deps.secrets, bay, index);
+  return leaf && inspectOnce(leaf.certPem).sans.ipAddresses.includes(address) ? { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter } : undefined;
 }
 
 /**

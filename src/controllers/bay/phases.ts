@@ -2,16 +2,20 @@ import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
 import { nodeDrift, SWARM_KERNEL_MODULES } from '../../hosts/index.js';
 import { parseBytes } from '../../api/quantity.js';
 import type { ReconcileContext } from '../../runtime/reconcile.js';
+import { formatTime } from '../../runtime/conditions.js';
 import { patchStatus } from '../../runtime/status.js';
+import { rotateSwarmCa, swarmCaRotationDone } from '../../swarm/index.js';
 import { describeUnschedulable, flavorFitsNowhere, type ScheduleResult } from '../../scheduler/index.js';
 import { BAY } from '../kinds.js';
-import { ensureBayPki, storedNodeCertificate, type BayPki } from './certificates.js';
+import { dropPreviousCa, ensureBayCa, startCaRotation, storedNodeLeaf, withOperatorClient, type RenewalContext } from './certificates.js';
 import { publishCredentials } from './credentials.js';
 import type { BayControllerDeps } from './deps.js';
 import { discoverBayNodes, type HostRef } from './discovery.js';
-import { classifyFailure, type PhaseName } from './failures.js';
+import { classifyFailure, RolloutError, type PhaseName } from './failures.js';
 import { hostKey, nodeName } from './names.js';
-import { bringUpNode, dockerTlsOf, type NodeOutcome } from './nodes.js';
+import { bringUpNode, dockerTlsOf, recordedTls, type NodeOutcome } from './nodes.js';
+import { chooseNextNode, rollNode, rolloutCandidates, type RolloutCause } from './rollout.js';
+import { describeRotation, nextRotationStep, pendingRequest, reissueIssuedBefore, ROTATE_CERTIFICATES, rotationAtStart } from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
@@ -31,14 +35,35 @@ export interface BayPhase {
   run(scope: BayScope, deps: BayControllerDeps, ctx: ReconcileContext): Promise<void>;
 }
 
-/** 1. The bay's CA and marina's client certificate, each created once in a Secret. */
+/**
+ * 1. The bay's CA and marina's client certificate, each kept in a Secret of the operator's namespace;
+ * a requested or due rotation starts here (a CA rotation with its new CA written before anything else).
+ */
 const certificatesPhase: BayPhase = {
   name: 'certificates',
   ready: () => true,
   async run(scope, deps, ctx) {
-    scope.pki = await ensureBayPki(deps.secrets, scope.bay, ctx.signal);
+    const now = new Date();
+    let authority = await ensureBayCa(deps.secrets, scope.bay, ctx.signal);
+    const start = rotationAtStart(scope.bay, authority.previous !== undefined, authority.ca.notAfter, authority.policy, now);
+    if (start.newCa) authority = await startCaRotation(deps.secrets, scope.bay, authority, now, ctx.signal);
+    const began = start.rotation && start.rotation !== scope.rotation && !start.resumed && !scope.rotation;
+    scope.rotation = start.rotation;
+    if (began) await recordRotationEvent(deps, scope.bay, 'RotationStarted', describeRotation(start.rotation!));
+    if (start.resumed) await recordRotationEvent(deps, scope.bay, 'RolloutResumed', `the stopped rollout goes on: ${describeRotation(start.rotation!)}`);
+    scope.pki = await withOperatorClient(deps.secrets, scope.bay, authority, renewalOf(scope, now), ctx.signal);
   },
 };
+
+/** What decides, this reconcile, whether a kept leaf still serves. */
+export function renewalOf(scope: BayScope, now = new Date()): RenewalContext {
+  const before = reissueIssuedBefore(scope.rotation);
+  return { now, ...(before ? { reissueIssuedBefore: before } : {}) };
+}
+
+async function recordRotationEvent(deps: BayControllerDeps, bay: Bay, reason: string, note: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+  await deps.events.record(bay, { type, reason, action: 'RotateCertificates', note });
+}
 
 /** 2a. What exists: the bay's nodes in each host's last observation. */
 const discoveryPhase: BayPhase = {
@@ -112,17 +137,149 @@ const swarmPhase: BayPhase = {
   },
 };
 
-/** 6. The tenant's credentials bundle, pointing at the anchor manager. */
+/**
+ * 6. Rolling restarts for TLS: one node per reconcile is drained, given its new files, restarted,
+ * checked and reactivated (rollout.ts); the bay is requeued at once for the next.
+ */
+const rolloutPhase: BayPhase = {
+  name: 'rollout',
+  ready: (scope) => scope.pki !== undefined && scope.plan !== undefined && scope.discovery !== undefined,
+  async run(scope, deps, ctx) {
+    const pki = scope.pki!;
+    const now = new Date();
+    const renewal = renewalOf(scope, now);
+    const inputs = scope.nodes
+      .filter((n) => n.state !== 'unknown')
+      .map((n) => ({ name: nameOf(scope.bay, n.index, n), index: n.index, role: n.role, recorded: n.recorded, outcome: scope.outcomes.get(n.index) }));
+    const candidates = rolloutCandidates(inputs, pki, (index) => storedNodeLeaf(deps.secrets, scope.bay, index), renewal);
+    scope.rollout = { pending: candidates.length };
+    if (candidates.length === 0) return;
+    if (!scope.rotation && candidates.some((c) => c.cause === 'expiring')) {
+      scope.rotation = { kind: 'Leaves', reason: 'Expiring', step: 'Rolling', startedTime: formatTime(now) };
+      await recordRotationEvent(deps, scope.bay, 'RotationStarted', describeRotation(scope.rotation));
+    }
+    if (scope.rotation?.stoppedTime) {
+      scope.rollout.waiting = `stopped since ${scope.rotation.stoppedTime}; annotate ${ROTATE_CERTIFICATES} with a new value to go on`;
+      return;
+    }
+    const choice = chooseNextNode(candidates, [...(scope.swarm?.members.values() ?? [])], new Set(inputs.map((i) => i.name)));
+    if ('wait' in choice) {
+      scope.rollout.waiting = choice.wait;
+      return;
+    }
+    const candidate = choice.next;
+    const anchor = scope.swarm?.anchor;
+    const planned = scope.nodes.find((n) => n.index === candidate.index)!;
+    const provider = scope.discovery!.hosts.get(hostKey(planned.aggregate ?? '', planned.host ?? ''))?.provider;
+    if (!provider || (!anchor && candidate.cause !== 'repair')) {
+      scope.rollout.waiting = provider ? 'waiting for a swarm manager to answer' : `waiting for the host of ${candidate.name}`;
+      return;
+    }
+    try {
+      const rolled = await rollNode(deps, scope.bay, pki, { candidate, provider, managerAddress: anchor?.address }, renewal, ctx);
+      scope.bay = rolled.bay;
+      const before = scope.outcomes.get(candidate.index);
+      scope.outcomes.set(candidate.index, { ok: true, address: candidate.address, tls: rolled.tls, created: false, drift: before?.ok ? before.drift : [], repaired: [] });
+      removeNodeFailures(scope, candidate.name);
+      scope.rollout = { pending: candidates.length - 1, rolled: candidate.name };
+      const why = ROLLOUT_CAUSE_WORDS[candidate.cause];
+      await recordRotationEvent(deps, scope.bay, 'NodeRestarted', `node ${candidate.name} restarted with new TLS files (${why}); it serves certificate ${rolled.tls.serial}`);
+    } catch (err) {
+      if (err instanceof RolloutError) {
+        const rotation = scope.rotation ?? { kind: 'Leaves' as const, reason: 'Expiring' as const, step: 'Rolling' as const, startedTime: formatTime(now) };
+        scope.rotation = { ...rotation, stoppedTime: formatTime(now) };
+        scope.rollout = { pending: candidates.length, stoppedAt: candidate.name };
+      }
+      throw err;
+    }
+  },
+};
+
+const ROLLOUT_CAUSE_WORDS: Record<RolloutCause, string> = {
+  missing: 'its certificate was missing',
+  expiring: 'its certificate fell due',
+  requested: 'rotation requested',
+  'new-ca': 'new CA',
+  'new-address': 'its address changed',
+  'tls-changed': 'trusted CAs changed',
+  repair: 'it no longer answered over TLS',
+};
+
+function removeNodeFailures(scope: BayScope, node: string): void {
+  for (let i = scope.failures.length - 1; i >= 0; i--) if (scope.failures[i]!.node === node) scope.failures.splice(i, 1);
+}
+
+/** 7. The swarm's own CA, rotated on request; the bay waits until every member trusts the new root. */
+const swarmCaPhase: BayPhase = {
+  name: 'swarmCa',
+  ready: (scope) => scope.pki !== undefined && scope.swarm?.anchor !== undefined,
+  async run(scope, deps) {
+    const manager = deps.docker(dockerTlsOf(scope.pki!), scope.swarm!.anchor!.address);
+    const current = scope.swarmCaRotation;
+    if (!current) {
+      const asked = pendingRequest(scope.bay, 'rotateSwarmCa');
+      if (asked === undefined) return;
+      await rotateSwarmCa(manager);
+      scope.swarmCaRotation = { request: asked, startedTime: formatTime(new Date()) };
+      await recordRotationEvent(deps, scope.bay, 'SwarmCaRotationStarted', `the swarm rotates its CA (requested: ${asked}); members renew their certificates`);
+      return;
+    }
+    const progress = await swarmCaRotationDone(manager);
+    if (!progress.done) return;
+    scope.finished.push({ kind: 'SwarmCA', handled: { rotateSwarmCa: current.request } });
+    scope.swarmCaRotation = undefined;
+    await recordRotationEvent(deps, scope.bay, 'SwarmCaRotated', `every swarm member trusts the swarm's new root CA (requested: ${current.request})`);
+  },
+};
+
+/** 8. The tenant's credentials bundle, pointing at the anchor manager. */
 const credentialsPhase: BayPhase = {
   name: 'credentials',
   ready: (scope) => scope.pki !== undefined && scope.swarm?.anchor !== undefined,
   async run(scope, deps, ctx) {
-    scope.credentials = await publishCredentials(deps.secrets, scope.bay, scope.pki!, scope.swarm!.anchor!.address, ctx.signal);
+    const holdOldCa = scope.rotation?.kind === 'CA' && scope.rotation.step === 'Rolling';
+    scope.credentials = await publishCredentials(deps.secrets, scope.bay, scope.pki!, scope.swarm!.anchor!.address, { ...renewalOf(scope), holdOldCa }, ctx.signal);
   },
 };
 
-/** The phases of a bay's reconcile, in order. Rotation and autoscaling join this list as phases. */
-export const BAY_PHASES: readonly BayPhase[] = [certificatesPhase, discoveryPhase, placementPhase, nodesPhase, swarmPhase, credentialsPhase];
+/** 9. A rotation's next step once its rollout is through: overlap, dropping the old CA, done. */
+const rotationPhase: BayPhase = {
+  name: 'rotation',
+  ready: (scope) => scope.pki !== undefined && scope.rotation !== undefined && scope.rollout !== undefined,
+  async run(scope, deps, ctx) {
+    const rotation = scope.rotation!;
+    const step = nextRotationStep(rotation, scope.rollout!.pending === 0, scope.pki!.policy, new Date());
+    if (step.kind === 'wait') return;
+    if (step.kind === 'drop-old-ca') {
+      scope.pki = await dropPreviousCa(deps.secrets, scope.bay, scope.pki!, ctx.signal);
+      scope.rotation = step.rotation;
+      await recordRotationEvent(deps, scope.bay, 'CaOverlapEnded', 'the overlap is over: nodes stop trusting the old CA one by one; credentials of the old CA are refused from then on');
+      return;
+    }
+    if (step.kind === 'advance') {
+      scope.rotation = step.rotation;
+      await recordRotationEvent(deps, scope.bay, 'CaOverlap', `every node serves a certificate of the new CA; new credentials are published; the old CA stays trusted until ${step.rotation.overlapUntil}`);
+      return;
+    }
+    scope.rotation = undefined;
+    scope.finished.push({ kind: rotation.kind, ...(step.handled ? { handled: step.handled } : {}) });
+    const what = rotation.kind === 'CA' ? 'CA rotation finished: only the new CA is trusted' : 'every node serves its renewed certificate';
+    await recordRotationEvent(deps, scope.bay, 'RotationFinished', what);
+  },
+};
+
+/** The phases of a bay's reconcile, in order. Autoscaling joins this list as a phase. */
+export const BAY_PHASES: readonly BayPhase[] = [
+  certificatesPhase,
+  discoveryPhase,
+  placementPhase,
+  nodesPhase,
+  swarmPhase,
+  rolloutPhase,
+  swarmCaPhase,
+  credentialsPhase,
+  rotationPhase,
+];
 
 /** Runs each ready phase; a phase's error becomes a typed failure in the scope, and the next phases go on. */
 export async function runPhases(phases: readonly BayPhase[], scope: BayScope, deps: BayControllerDeps, ctx: ReconcileContext): Promise<void> {
@@ -188,7 +345,7 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
   if (!ref?.provider) return;
   const bay = scope.bay;
   const name = nameOf(bay, n.index, n);
-  const settled = settledOutcome(scope, deps, n, ref);
+  const settled = settledOutcome(scope, n, ref);
   const outcome =
     settled ??
     (await bringUpNode(deps, bay, scope.pki!, {
@@ -199,8 +356,8 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
       inventoryKey: ref.inventoryKey,
       image: ref.aggregate.spec.image,
       bridge: ref.aggregate.spec.network.bridge,
-      recordedState: n.recorded?.state,
-    }, ctx.signal));
+      recorded: n.recorded,
+    }, renewalOf(scope), ctx.signal));
   scope.outcomes.set(n.index, outcome);
   await reportNodeEvents(deps, bay, name, n, outcome);
   if (!outcome.ok) {
@@ -212,19 +369,14 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
 }
 
 /**
- * A node that was Ready, still runs at the same address, and whose certificate in the cache still
- * serves needs no call to its host or its dockerd: the swarm listing confirms it.
+ * A node that was Ready and still runs at the same address needs no call to its host or its dockerd:
+ * the swarm listing confirms it, and whether its certificate is due is the rollout's business.
  */
-function settledOutcome(scope: BayScope, deps: BayControllerDeps, n: PlannedNode, ref: HostRef): NodeOutcome | undefined {
+function settledOutcome(scope: BayScope, n: PlannedNode, ref: HostRef): NodeOutcome | undefined {
   const found = n.discovered;
-  if (n.state !== 'present' || !found?.running || !found.address || n.recorded?.state !== 'Ready' || n.recorded.address !== found.address) return undefined;
-  let cert;
-  try {
-    cert = storedNodeCertificate(deps.secrets, scope.bay, scope.pki as BayPki, { name: found.name, address: found.address });
-  } catch {
-    return undefined;
-  }
-  if (!cert) return undefined;
+  if (n.state !== 'present' || !found?.running || !found.address || n.recorded?.state !== 'Ready') return undefined;
+  const tls = recordedTls(n.recorded, found.address);
+  if (!tls) return undefined;
   const view = ref.view?.ok ? ref.view : undefined;
   const bay = scope.bay;
   const drift = found.info
@@ -234,7 +386,7 @@ function settledOutcome(scope: BayScope, deps: BayControllerDeps, n: PlannedNode
         imageFingerprint: view?.images.get(ref.aggregate.spec.image),
       })
     : [];
-  return { ok: true, address: found.address, certificateNotAfter: cert.notAfter, created: false, drift, repaired: [] };
+  return { ok: true, address: found.address, tls, created: false, drift, repaired: [] };
 }
 
 async function reportNodeEvents(deps: BayControllerDeps, bay: Bay, name: string, n: PlannedNode, outcome: NodeOutcome): Promise<void> {

@@ -12,6 +12,9 @@ export const REASONS = {
   issued: 'Issued',
   certificatesFailed: 'CertificatesFailed',
   secretConflict: 'SecretConflict',
+  rotating: 'Rotating',
+  rolloutFailed: 'RolloutFailed',
+  swarmCaRotationFailed: 'SwarmCaRotationFailed',
   // NodesReady
   allNodesReady: 'AllNodesReady',
   provisioning: 'Provisioning',
@@ -24,6 +27,7 @@ export const REASONS = {
   nodeConfigRejected: 'NodeConfigRejected',
   nodeStartFailed: 'NodeStartFailed',
   dockerdFailed: 'DockerdFailed',
+  tlsUnanswered: 'NodeTlsUnanswered',
   // SwarmReady
   swarmFormed: 'SwarmFormed',
   swarmForming: 'SwarmForming',

@@ -37,7 +37,7 @@ export function bayReconciler(deps: BayControllerDeps): Reconciler {
     // An idle bay's resync changes nothing: worth a debug line, not one per bay every few minutes.
     const level = changed || scope.failures.length > 0 ? 'info' : 'debug';
     ctx.log[level]({ phase: status.phase, readyNodes: status.readyNodes, failures: scope.failures.length, phaseMs: scope.durations }, 'bay reconciled');
-    return nextStep(scope, status.phase === 'Ready', deps.timing);
+    return nextStep(scope, status.phase === 'Ready' || status.phase === 'Rotating', deps.timing);
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Bay } from '../../api/types.generated.js';
+import type { Bay, CertificateRotation, HandledRequests, SwarmCaRotation } from '../../api/types.generated.js';
 import type { ScheduleResult } from '../../scheduler/index.js';
 import type { BayPki } from './certificates.js';
 import type { PublishedCredentials } from './credentials.js';
@@ -28,8 +28,16 @@ export interface BayScope {
   fitsNowhere?: boolean;
   /** nodes: per node index. */
   readonly outcomes: Map<number, NodeOutcome>;
+  /** certificates: the rotation in progress after this reconcile's decisions (rotation phase may end it). */
+  rotation?: CertificateRotation;
+  /** certificates and rotation: what finished this time, and the requests it acknowledges. */
+  readonly finished: { readonly kind: 'Leaves' | 'CA' | 'SwarmCA'; readonly handled?: Partial<HandledRequests> }[];
   /** swarm */
   swarm?: SwarmFacts;
+  /** rollout: nodes still to restart, and what this pass did or waits for. */
+  rollout?: { pending: number; rolled?: string; waiting?: string; stoppedAt?: string };
+  /** swarmCa: the swarm CA rotation in progress. */
+  swarmCaRotation?: SwarmCaRotation;
   /** credentials */
   credentials?: PublishedCredentials;
   /** What failed, in any phase, typed for the error policy. */
@@ -39,5 +47,15 @@ export interface BayScope {
 }
 
 export function newScope(bay: Bay): BayScope {
-  return { bay, nodes: [], outcomes: new Map(), failures: [], durations: {} };
+  const certificates = bay.status?.certificates;
+  return {
+    bay,
+    nodes: [],
+    outcomes: new Map(),
+    failures: [],
+    durations: {},
+    finished: [],
+    ...(certificates?.rotation ? { rotation: certificates.rotation } : {}),
+    ...(certificates?.swarmCaRotation ? { swarmCaRotation: certificates.swarmCaRotation } : {}),
+  };
 }

@@ -1,9 +1,10 @@
-import type { Bay, BayNodeStatus, BayStatus } from '../../api/types.generated.js';
+import type { Bay, BayCertificatesStatus, BayNodeStatus, BayStatus, CertificateRotation, HandledRequests, SwarmCaRotation } from '../../api/types.generated.js';
 import { formatTime, setCondition, type Condition, type ConditionUpdate } from '../../runtime/conditions.js';
 import { describeUnschedulable, type Unschedulable } from '../../scheduler/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
 import type { BayFailure } from './failures.js';
 import { REASONS, type Reason } from './reasons.js';
+import { describeRotation } from './rotation.js';
 import type { SwarmFacts } from './swarm.js';
 
 /** What one reconcile learned about one node. */
@@ -19,13 +20,18 @@ export interface NodeFact {
   readonly ready: boolean;
   readonly swarmNodeID?: string;
   readonly certificateNotAfter?: Date;
+  readonly certificateSerial?: string;
+  readonly tlsGeneration?: string;
   /** What is wrong with the node: why it is not ready, or how it drifted from its aggregate. */
   readonly problem?: string;
 }
 
 /** Everything the phases recorded; status and conditions are computed from this in one place. */
 export interface BayFacts {
-  readonly certificates: { readonly ok: true; readonly caNotAfter: Date } | { readonly ok: false; readonly reason: Reason; readonly message: string };
+  readonly certificates:
+    | { readonly ok: true; readonly caNotAfter: Date; readonly operatorNotAfter: Date }
+    | { readonly ok: false; readonly reason: Reason; readonly message: string };
+  readonly rotation?: RotationFacts;
   readonly desired: number;
   readonly nodes: readonly NodeFact[];
   readonly unschedulable: readonly Unschedulable[];
@@ -41,6 +47,18 @@ export interface BayFacts {
   readonly nodeFailures?: readonly BayFailure[];
   /** Why the credentials bundle could not be published this time. */
   readonly credentialsFailure?: BayFailure;
+}
+
+/** Rotations: in progress, finished this time, stopped; and when the next certificate falls due. */
+export interface RotationFacts {
+  readonly current?: CertificateRotation;
+  readonly swarmCa?: SwarmCaRotation;
+  readonly finished: readonly { readonly kind: 'Leaves' | 'CA' | 'SwarmCA'; readonly handled?: Partial<HandledRequests> }[];
+  /** Why the rollout is not restarting a node right now. */
+  readonly waiting?: string;
+  /** The rollout failure that stopped it. */
+  readonly stopped?: BayFailure;
+  readonly nextRenewal?: Date;
 }
 
 export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady'] as const;
@@ -62,12 +80,31 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
     readyNodes: facts.nodes.filter((n) => n.ready).length,
     ...(facts.endpoint ? { endpoint: facts.endpoint } : {}),
     ...(facts.credentials ? { credentialsSecretName: facts.credentials.secretName } : {}),
-    certificates: {
-      ...bay.status?.certificates,
-      ...(facts.certificates.ok ? { caNotAfter: formatTime(facts.certificates.caNotAfter) } : {}),
-      ...(facts.credentials ? { clientNotAfter: formatTime(facts.credentials.clientNotAfter) } : {}),
-      ...(nodeNotAfters.length > 0 ? { earliestNodeNotAfter: formatTime(new Date(Math.min(...nodeNotAfters))) } : {}),
-    },
+    certificates: certificatesStatus(bay.status?.certificates, facts, nodeNotAfters, now),
+  };
+}
+
+/** Expiries, the rotation in progress, the requests handled and when each kind of rotation last finished. */
+function certificatesStatus(before: BayCertificatesStatus | undefined, facts: BayFacts, nodeNotAfters: readonly number[], now: Date): BayCertificatesStatus {
+  const { rotation: _r, swarmCaRotation: _s, ...kept } = before ?? {};
+  const rotation = facts.rotation;
+  const finished = rotation?.finished ?? [];
+  const at = formatTime(now);
+  const handled = finished.reduce<HandledRequests>((all, f) => ({ ...all, ...f.handled }), before?.handledRequests ?? {});
+  const lastOf = (kind: 'Leaves' | 'CA' | 'SwarmCA') => finished.some((f) => f.kind === kind);
+  return {
+    ...kept,
+    ...(facts.certificates.ok ? { caNotAfter: formatTime(facts.certificates.caNotAfter), operatorNotAfter: formatTime(facts.certificates.operatorNotAfter) } : {}),
+    ...(facts.credentials ? { clientNotAfter: formatTime(facts.credentials.clientNotAfter) } : {}),
+    ...(nodeNotAfters.length > 0 ? { earliestNodeNotAfter: formatTime(new Date(Math.min(...nodeNotAfters))) } : {}),
+    ...(rotation?.nextRenewal ? { nextRenewalTime: formatTime(rotation.nextRenewal) } : {}),
+    ...(finished.length > 0 ? { lastRotationTime: at } : {}),
+    ...(lastOf('Leaves') ? { lastLeafRotationTime: at } : {}),
+    ...(lastOf('CA') ? { lastCaRotationTime: at } : {}),
+    ...(lastOf('SwarmCA') ? { lastSwarmCaRotationTime: at } : {}),
+    ...(Object.keys(handled).length > 0 ? { handledRequests: handled } : {}),
+    ...(rotation ? (rotation.current ? { rotation: rotation.current } : {}) : before?.rotation ? { rotation: before.rotation } : {}),
+    ...(rotation ? (rotation.swarmCa ? { swarmCaRotation: rotation.swarmCa } : {}) : before?.swarmCaRotation ? { swarmCaRotation: before.swarmCaRotation } : {}),
   };
 }
 
@@ -84,9 +121,19 @@ const generationOf = (bay: Bay): { observedGeneration?: number } =>
 
 function certificatesCondition(facts: BayFacts): ConditionBody {
   const type = 'CertificatesReady';
-  return facts.certificates.ok
-    ? { type, status: 'True', reason: REASONS.issued, message: `the bay's CA is valid until ${formatTime(facts.certificates.caNotAfter)}` }
-    : { type, status: 'False', reason: facts.certificates.reason, message: facts.certificates.message };
+  if (!facts.certificates.ok) return { type, status: 'False', reason: facts.certificates.reason, message: facts.certificates.message };
+  const rotation = facts.rotation;
+  if (rotation?.stopped || rotation?.current?.stoppedTime) {
+    const why = rotation.stopped?.message ?? rotation.waiting ?? 'a node failed its check after a restart';
+    return { type, status: 'False', reason: REASONS.rolloutFailed, message: `${why}; no other node is restarted until marina.dev/rotate-certificates gets a new value` };
+  }
+  const rotating = [
+    ...(rotation?.current ? [describeRotation(rotation.current) + (rotation.waiting ? ` (${rotation.waiting})` : '')] : []),
+    ...(rotation?.swarmCa ? [`the swarm's CA is rotating (requested: ${rotation.swarmCa.request}) since ${rotation.swarmCa.startedTime}`] : []),
+  ];
+  if (rotating.length > 0) return { type, status: 'True', reason: REASONS.rotating, message: rotating.join('; ') };
+  const next = rotation?.nextRenewal ? `; the next renewal is due at ${formatTime(rotation.nextRenewal)}` : '';
+  return { type, status: 'True', reason: REASONS.issued, message: `the bay's CA is valid until ${formatTime(facts.certificates.caNotAfter)}${next}` };
 }
 
 function nodesCondition(facts: BayFacts): ConditionBody {
@@ -163,7 +210,7 @@ export function deletionStatus(bay: Bay, left: readonly string[], releaseAnnotat
 
 function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStatus['phase']> {
   if (bay.metadata.deletionTimestamp) return 'Deleting';
-  if (ready) return 'Ready';
+  if (ready) return facts.rotation?.current || facts.rotation?.swarmCa ? 'Rotating' : 'Ready';
   // Until its first credentials are out, a bay is being provisioned, however far it got.
   if (!bay.status?.credentialsSecretName && !facts.credentials) return 'Provisioning';
   const troubled = facts.unreachable.size > 0 || facts.nodes.some((n) => n.state === 'Lost' || (!n.ready && n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'));
@@ -183,6 +230,8 @@ function toNodeStatus(n: NodeFact): BayNodeStatus {
     ...(n.address ? { address: n.address } : {}),
     ...(n.swarmNodeID ? { swarmNodeID: n.swarmNodeID } : {}),
     ...(n.certificateNotAfter ? { certificateNotAfter: formatTime(n.certificateNotAfter) } : {}),
+    ...(n.certificateSerial ? { certificateSerial: n.certificateSerial } : {}),
+    ...(n.tlsGeneration ? { tlsGeneration: n.tlsGeneration } : {}),
     ...(n.problem ? { problem: n.problem } : {}),
   };
 }

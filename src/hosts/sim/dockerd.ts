@@ -8,6 +8,7 @@ import { readFile, type SimInstance } from './instance.js';
  */
 
 const DAEMON_JSON = '/etc/docker/daemon.json';
+const SERVER_CERT = '/etc/docker/server.pem';
 const DROP_IN_DIRECTORY = '/etc/systemd/system/docker.service.d/';
 
 /** What systemctl prints when docker.service fails to start. */
@@ -32,6 +33,7 @@ export function startDockerd(instance: SimInstance, now: number): boolean {
   dockerd.failure = outcome.ok ? undefined : outcome.failure;
   dockerd.tlsPorts = outcome.ok ? outcome.config.tlsPorts : [];
   dockerd.plainPorts = outcome.ok ? outcome.config.plainPorts : [];
+  dockerd.servedCertificate = outcome.ok ? readFile(instance, SERVER_CERT)?.content : undefined;
   return outcome.ok;
 }
 

@@ -22,6 +22,8 @@ export interface DockerdState {
   /** Ports the running dockerd serves with TLS, and without, as its daemon.json asked at start. */
   tlsPorts: number[];
   plainPorts: number[];
+  /** The server certificate (PEM chain) the running dockerd read at start: what a TLS client is shown. */
+  servedCertificate?: string | undefined;
   /**
    * Whether the unit systemd has loaded drops the packaged `-H fd://` (marina's drop-in, read at boot
    * or at `systemctl daemon-reload`): without it, `hosts` in daemon.json makes dockerd refuse to start.

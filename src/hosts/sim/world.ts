@@ -173,6 +173,13 @@ export class SimWorld implements EngineWorld {
     return this.hosts.instanceByAddress(address);
   }
 
+  /** The certificate chain the dockerd at `address` serves on its TLS port now; undefined when none answers. */
+  servedCertificate(address: string): string | undefined {
+    const instance = this.instanceByAddress(address);
+    if (!instance || listenerOn(instance, 2376, this.now(), this.dockerConfig.bootMs) !== 'tls') return undefined;
+    return instance.dockerd.servedCertificate;
+  }
+
   /** A file as the node sees it: pushed, or from the image. */
   readFile(hostName: string, name: string, path: string): string | undefined {
     const instance = this.instance(hostName, name);

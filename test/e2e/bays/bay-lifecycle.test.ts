@@ -6,7 +6,7 @@ import { getBay, waitForPhase, type BaySpecInput, type BayView } from '../../sup
 import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
-import { mustKubectl } from '../../support/kubectl.js';
+import { mustKubectl, OPERATOR_NAMESPACE } from '../../support/kubectl.js';
 import { instanceNames, MARINA_KEYS, nodeIndex, ofBay } from '../../support/lxd/index.js';
 import { waitFor } from '../../support/processes.js';
 import { httpsGet, type TlsIdentity } from '../../support/swarm/tls-peers.js';
@@ -183,27 +183,35 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       (await instanceNames(env.lxc, ofBay(uid))).length > 0 ? true : undefined;
     await waitFor('the first instance of the crash bay', firstInstance, 120_000, 100);
     await env.operator.kill();
-    const caBefore = await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}']);
+    const caOf = (): Promise<string> => mustKubectl(kubectl, ['get', 'secret', `bay-${uid}-ca`, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.data.tls\\.crt}']);
+    const caBefore = await caOf();
+    expect(caBefore).not.toBe('');
     expect((await getBay(kubectl, NS, 'crash')).status?.phase).not.toBe('Ready');
 
     env.operator.start();
     const bay = await waitReady('crash');
     const instances = (await env.lxc.list()).filter(ofBay(uid));
     expect(instances.map(nodeIndex).sort()).toEqual([0, 1, 2]);
-    expect(await mustKubectl(kubectl, ['get', 'secret', 'crash-ca', '-n', NS, '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(caBefore);
+    expect(await caOf()).toBe(caBefore);
     const nodes = await swarmNodes(dockerWithBundle(await fetchCredentials(kubeconfig, 'crash', NS)));
     expect(nodes.map((n) => n.hostname).sort()).toEqual(instances.map((n) => n.name).sort());
     expect(bay.status?.readyNodes).toBe(3);
   });
 
   it('deleting a bay removes every instance and Secret under Delete, and none under Retain', async () => {
-    const crash = (await getBay(kubectl, NS, 'crash')).status!.nodes!.map((n) => n.name);
+    const crashBay = await getBay(kubectl, NS, 'crash');
+    const crash = crashBay.status!.nodes!.map((n) => n.name);
+    const internalSecrets = (uid: string): Promise<string> =>
+      mustKubectl(kubectl, ['get', 'secrets', '-n', OPERATOR_NAMESPACE, '-l', `marina.dev/bay-uid=${uid}`, '-o', 'name']);
+    // The CA, marina's client and one key per node, out of the tenant's namespace.
+    expect((await internalSecrets(crashBay.metadata.uid!)).split('\n')).toHaveLength(5);
     expect(crash).toHaveLength(3);
     for (const name of crash) expect(await env.lxc.instance(name), `${name} before the deletion`).toBeDefined();
     await mustKubectl(kubectl, ['delete', 'bay', 'crash', '-n', NS, '--timeout=180s']);
     // Gone by name: a node merely released (user.marina.managed=false) is still an instance and fails here.
     for (const name of crash) expect(await env.lxc.instance(name), `${name} is still on the host`).toBeUndefined();
     expect(await mustKubectl(kubectl, ['get', 'secrets', '-n', NS, '-l', 'marina.dev/bay=crash', '-o', 'name'])).toBe('');
+    expect(await internalSecrets(crashBay.metadata.uid!)).toBe('');
 
     await applyBay('kept', { nodes: 2, deletionPolicy: 'Retain' });
     const kept = await waitReady('kept');
@@ -218,6 +226,8 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       expect(await env.lxc.configGet(name, MARINA_KEYS.bayUid)).toBe(kept.metadata.uid);
     }
     for (const name of keptNodes) await env.lxc.deleteForce(name);
+    // Nothing can be issued for a bay that is gone: its CA goes under Retain too; its nodes keep their certificates.
+    expect(await internalSecrets(kept.metadata.uid!)).toBe('');
     // Released from the bay, so that a garbage collector keeps the credentials to reach the retained nodes.
     expect(await mustKubectl(kubectl, ['get', 'secret', 'kept-credentials', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences}'])).toBe('');
   });

@@ -40,7 +40,6 @@ describe('host aggregates and placement', () => {
     const name = 'e2e-remote';
     // Host credentials are read only from the operator's namespace: a key to a host is power over every node on it.
     const secret = { name: 'e2e-remote-lxd', namespace: OPERATOR_NS };
-    await kubectl(['create', 'namespace', OPERATOR_NS]);
     const apply = (ref: { name: string; namespace: string }): Promise<string> =>
       mustKubectl(kubectl, ['apply', '-f', '-'], {
         input: `apiVersion: marina.dev/v1alpha1\nkind: HostAggregate\nmetadata: {name: ${name}}\nspec:\n  metadata: {suite: remote-only}\n  hosts:\n    - {name: remote, endpoint: "${env.host.httpsEndpoint}", credentialsSecretRef: {name: ${ref.name}, namespace: ${ref.namespace}}}\n`,

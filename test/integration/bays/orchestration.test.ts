@@ -1,3 +1,4 @@
+import { OPERATOR_NAMESPACE } from '../../support/kubectl.js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { SECRET, type SecretObject } from '../../../src/controllers/kinds.js';
 import { nodeName } from '../../../src/controllers/bay/names.js';
@@ -17,24 +18,31 @@ afterEach(async () => {
 
 const secretsOf = async (s: SimOperator, bay: string): Promise<SecretObject[]> =>
   (await s.client.list<SecretObject>(SECRET, { namespace: s.namespace, labelSelector: `marina.dev/bay=${bay}` })).items;
+/** The bay's CA, marina's client and its nodes' keys, kept in the operator's namespace. */
+const internalSecretsOf = async (s: SimOperator, bayUid: string): Promise<SecretObject[]> =>
+  (await s.client.list<SecretObject>(SECRET, { namespace: OPERATOR_NAMESPACE, labelSelector: `marina.dev/bay-uid=${bayUid}` })).items;
 
 describe('deletion (simulated hosts, real apiserver)', () => {
-  it('Delete removes every instance and Secret of the bay; Retain keeps the instances running, released, and the Secrets', async () => {
+  it('Delete removes every instance and Secret of the bay; Retain keeps the instances running, released, and the credentials', async () => {
     const s = await start();
     await s.applyBay('gone', { nodes: 2, deletionPolicy: 'Delete' });
     await s.applyBay('kept', { nodes: 2, deletionPolicy: 'Retain' });
     const gone = await s.waitReady('gone');
     const kept = await s.waitReady('kept');
     expect(s.nodesOf(gone)).toHaveLength(2);
+    // CA, marina's client and one key per node.
+    expect(await internalSecretsOf(s, gone.metadata.uid!)).toHaveLength(4);
     await s.kubectl(['delete', 'bay', 'gone', 'kept', '-n', s.namespace, '--timeout=60s']);
 
     expect(s.nodesOf(gone)).toEqual([]);
     expect(await secretsOf(s, 'gone')).toEqual([]);
+    expect(await internalSecretsOf(s, gone.metadata.uid!)).toEqual([]);
+    expect(await internalSecretsOf(s, kept.metadata.uid!)).toEqual([]);
 
     const retained = s.nodesOf(kept);
     expect(retained.map((i) => [i.status, i.config['user.marina.managed']])).toEqual([['Running', 'false'], ['Running', 'false']]);
     const released = await secretsOf(s, 'kept');
-    expect(released.length).toBeGreaterThanOrEqual(4);
+    expect(released.map((x) => x.metadata.name)).toEqual(['kept-credentials']);
     expect(released.every((x) => !(x.metadata.ownerReferences ?? []).some((r) => r.uid === kept.metadata.uid))).toBe(true);
     for (const x of released) await s.client.delete(SECRET, { namespace: s.namespace, name: x.metadata.name! });
   });
@@ -102,14 +110,16 @@ describe('faults on the host', () => {
 
   it('a Secret with marina’s name that the bay does not own is never adopted nor overwritten, and is reported', async () => {
     const s = await start();
-    const foreign: SecretObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine-ca', namespace: s.namespace }, type: 'Opaque', data: { note: Buffer.from('not marina’s').toString('base64') } };
+    const foreign: SecretObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine-credentials', namespace: s.namespace }, type: 'Opaque', data: { note: Buffer.from('not marina’s').toString('base64') } };
     await s.client.create(SECRET, foreign);
+    // A Secret under the name an earlier release gave the CA is not marina's to move either.
+    await s.client.create(SECRET, { ...foreign, metadata: { name: 'mine-ca', namespace: s.namespace } });
     await s.applyBay('mine', { nodes: 1 });
-    const c = await s.waitReason('mine', 'CertificatesReady', 'SecretConflict');
-    expect(c.message).toContain(`Secret ${s.namespace}/mine-ca exists but does not belong to this bay`);
-    const after = await s.client.get<SecretObject>(SECRET, { namespace: s.namespace, name: 'mine-ca' });
-    expect(after.data).toEqual(foreign.data);
-    expect(s.world.instances()).toEqual([]);
+    const c = await s.waitReason('mine', 'Ready', 'SecretConflict');
+    expect(c.message).toContain(`Secret ${s.namespace}/mine-credentials exists but does not belong to this bay`);
+    for (const name of ['mine-credentials', 'mine-ca']) {
+      expect((await s.client.get<SecretObject>(SECRET, { namespace: s.namespace, name })).data).toEqual(foreign.data);
+    }
   });
 });
 

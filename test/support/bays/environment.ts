@@ -11,7 +11,7 @@ import {
   SecretKeyWatch,
   type ScannedText,
 } from '../key-material.js';
-import { kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
+import { ensureOperatorNamespace, kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
 import { inNamespace, lxcFor, lxdTestHost, MARINA_KEYS, sweepInstances, testNodeImage } from '../lxd/index.js';
 import type { LxcCli, LxcInstance, LxdTestHost } from '../lxd/index.js';
 import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView } from './cluster.js';
@@ -73,6 +73,7 @@ export function useBayTestEnvironment(prefix: string, aggregateName?: string): B
     await testNodeImage(env.host);
     env.lxc = lxcFor(env.host);
     await sweepInstances(env.lxc, leftByCrashedRuns(prefix));
+    await ensureOperatorNamespace(kubectl);
     await mustKubectl(kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(kubectl, ['label', 'namespace', namespace, 'tenant=true']);
     await mustKubectl(kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(aggregate, env.host) });

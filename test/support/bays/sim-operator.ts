@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Bay } from '../../../src/api/types.generated.js';
 import { registerControllers, type Operator } from '../../../src/controllers/operator.js';
+import { simulatedNodeAccess } from '../../../src/controllers/simulated.js';
 import { SimWorld, type SimWorldConfig } from '../../../src/hosts/sim/index.js';
 import { KubeClient } from '../../../src/runtime/kube-client.js';
 import { Manager } from '../../../src/runtime/manager.js';
 import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { BAY } from '../../../src/controllers/kinds.js';
-import { kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
+import { ensureOperatorNamespace, kubectlFor, mustKubectl, OPERATOR_NAMESPACE, type Kubectl } from '../kubectl.js';
 import { waitFor } from '../processes.js';
 import { CapturedLog, kubeConfigFrom } from '../runtime/cluster.js';
 import { sumSamples } from './operator.js';
@@ -51,6 +52,7 @@ export class SimOperator {
     const world = new SimWorld({ ...options.world, latency: { ...NO_LATENCY, ...options.world?.latency }, docker: { caRotationMs: 50, ...options.world?.docker } });
     const client = await KubeClient.fromKubeConfig(kubeConfigFrom(kubeconfigPath));
     const sim = new SimOperator(world, client, kubectlFor(kubeconfigPath, kubeBinDir), kubeconfigPath, options);
+    await ensureOperatorNamespace(sim.kubectl);
     await mustKubectl(sim.kubectl, ['create', 'namespace', sim.namespace]);
     await sim.applyAggregate({});
     await sim.startOperator();
@@ -85,14 +87,14 @@ ${over.image ? `  image: ${over.image}\n` : ''}`,
     this.metrics = new RuntimeMetrics();
     const manager = await Manager.create({ kubeConfig: kubeConfigFrom(this.kubeconfigPath), log: this.log.log, metrics: this.metrics });
     this.operator = registerControllers(manager, {
-      namespace: 'marina-system',
+      namespace: OPERATOR_NAMESPACE,
       probeIntervalMs: 500,
       bayRetryMs: 200,
       bayResyncMs: 2_000,
-      timeouts: { addressMs: 5_000, dockerMs: 5_000 },
+      timeouts: { addressMs: 5_000, dockerMs: 5_000, rolloutStepMs: 5_000 },
       hostFactory: (_endpoint, _credentials, options) =>
         this.world.provider(`${options.aggregate}/${options.name}`, { ...(options.kernelModules ? { kernelModules: options.kernelModules } : {}) }),
-      docker: (_tls, address, timeoutMs) => this.world.dockerClient(address, timeoutMs === undefined ? {} : { timeoutMs }),
+      ...simulatedNodeAccess(this.world),
     });
     await manager.start();
     this.manager = manager;
@@ -110,13 +112,18 @@ ${over.image ? `  image: ${over.image}\n` : ''}`,
     return `${this.aggregate}/${host}`;
   }
 
-  async applyBay(name: string, spec: { nodes: number; managers?: number; deletionPolicy?: 'Delete' | 'Retain'; cpu?: number }): Promise<void> {
+  async applyBay(
+    name: string,
+    spec: { nodes: number; managers?: number; deletionPolicy?: 'Delete' | 'Retain'; cpu?: number; tls?: Record<string, string>; annotations?: Record<string, string> },
+  ): Promise<void> {
+    const tls = spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : '';
+    const annotations = spec.annotations ? `, annotations: ${JSON.stringify(spec.annotations)}` : '';
     await mustKubectl(this.kubectl, ['apply', '-f', '-'], {
       input: `apiVersion: marina.dev/v1alpha1
 kind: Bay
-metadata: {name: ${name}, namespace: ${this.namespace}}
+metadata: {name: ${name}, namespace: ${this.namespace}${annotations}}
 spec:
-  nodes: ${spec.nodes}
+${tls}  nodes: ${spec.nodes}
   managers: ${spec.managers ?? 1}
   flavor: {cpu: ${spec.cpu ?? 1}, memory: 512Mi, disk: 2Gi}
   aggregateSelector: {matchLabels: {suite: ${this.suite}}}

@@ -10,7 +10,7 @@ function bay(over: Partial<Bay['status']> = {}, spec: Partial<Bay['spec']> = {})
     apiVersion: 'marina.dev/v1alpha1',
     kind: 'Bay',
     metadata: { name: 'web', namespace: 'team-a', uid: 'u1', generation: 2 },
-    spec: { coe: 'swarm', managers: 1, nodes: 2, flavor: { cpu: 2, memory: '4Gi', disk: '20Gi' }, tls: { certificateValidity: '2160h', renewBefore: '720h' }, deletionPolicy: 'Delete', ...spec },
+    spec: { coe: 'swarm', managers: 1, nodes: 2, flavor: { cpu: 2, memory: '4Gi', disk: '20Gi' }, tls: { certificateValidity: '2160h', renewBefore: '720h', caOverlap: '24h' }, deletionPolicy: 'Delete', ...spec },
     ...(Object.keys(over).length ? { status: over } : {}),
   };
 }
@@ -22,7 +22,7 @@ const member = (n: NodeFact): SwarmNode => ({ id: `id${n.index}`, version: 1, ho
 function facts(nodes: NodeFact[], over: Partial<BayFacts> = {}): BayFacts {
   const anchor = nodes[0];
   return {
-    certificates: { ok: true, caNotAfter: new Date('2029-01-01T00:00:00Z') },
+    certificates: { ok: true, caNotAfter: new Date('2029-01-01T00:00:00Z'), operatorNotAfter: new Date('2027-03-01T00:00:00Z') },
     desired: 2,
     nodes,
     unschedulable: [],

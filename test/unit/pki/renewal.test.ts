@@ -23,7 +23,7 @@ describe('leaf renewal policy', () => {
 
 describe("the bay's tls settings", () => {
   it('reads the defaults (90 days, renewed 30 days before expiry)', () => {
-    expect(parseTlsPolicy({ certificateValidity: '2160h', renewBefore: '720h' })).toEqual({ validityMs: 90 * DAY, renewBeforeMs: 30 * DAY });
+    expect(parseTlsPolicy({ certificateValidity: '2160h', renewBefore: '720h' })).toEqual({ validityMs: 90 * DAY, renewBeforeMs: 30 * DAY, caOverlapMs: DAY });
   });
 
   it('refuses a renewBefore that is not shorter than the validity: every new certificate would be due at once', () => {
@@ -36,7 +36,7 @@ describe("the bay's tls settings", () => {
 });
 
 describe('CA renewal policy', () => {
-  const policy = { validityMs: 90 * DAY, renewBeforeMs: 30 * DAY };
+  const policy = { validityMs: 90 * DAY, renewBeforeMs: 30 * DAY, caOverlapMs: DAY };
   const caNotAfter = new Date('2029-01-01T00:00:00Z');
 
   it('is due while the CA can still sign a full-length leaf that is renewed in time', () => {

@@ -128,6 +128,17 @@ describe('WorkQueue', () => {
       expect(queue.length).toBe(0);
     });
 
+    it('a key woken before its retry runs once: the pending retry is dropped, the run decides anew', async () => {
+      const queue = new WorkQueue({ backoff: { baseMs: 8_000, maxMs: 60_000 } });
+      queue.addRateLimited('k');
+      vi.advanceTimersByTime(2_000);
+      queue.add('k');
+      expect(await takeReady(queue)).toBe('k');
+      queue.done('k');
+      vi.advanceTimersByTime(60_000);
+      expect(queue.length).toBe(0);
+    });
+
     it('a zero delay adds at once', async () => {
       const queue = new WorkQueue();
       queue.addAfter('k', 0);
