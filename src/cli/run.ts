@@ -4,7 +4,10 @@ import { simulatedNodeAccess } from '../controllers/simulated.js';
 import type { HostProviderFactory } from '../controllers/hosts/registry.js';
 import { registerControllers } from '../controllers/operator.js';
 import { SimWorld, type SimWorldConfig } from '../hosts/sim/index.js';
-import { createLogger } from '../runtime/logger.js';
+import { NAMESPACE } from '../controllers/kinds.js';
+import { isConflict, isNotFound } from '../runtime/errors.js';
+import type { KubeClient } from '../runtime/kube-client.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
 import { Manager, type LeaderElectionConfig } from '../runtime/manager.js';
 
 export interface RunOptions {
@@ -40,6 +43,7 @@ export async function runOperator(opts: RunOptions): Promise<void> {
     healthServer: { port: opts.healthPort },
     ...(opts.leaderElect ? { leaderElection: leaderElection(opts) } : {}),
   });
+  await ensureOwnNamespace(mgr.client, opts.namespace, log);
   const world = opts.simulateHosts ? await openSimulatedWorld(opts.simulateHosts, opts.simulateConfig) : undefined;
   if (world) log.warn({ file: opts.simulateHosts }, 'hosts and nodes are SIMULATED: for benchmarks only');
   const { registry } = registerControllers(mgr, {
@@ -55,6 +59,27 @@ export async function runOperator(opts: RunOptions): Promise<void> {
   } finally {
     registry.closeAll();
     await world?.close();
+  }
+}
+
+/**
+ * The operator's namespace holds the bays' CAs and keys: run outside a cluster against a fresh one
+ * (the quick start), marina creates it; where it may not, it says what to do instead of failing each
+ * bay later.
+ */
+async function ensureOwnNamespace(client: KubeClient, namespace: string, log: Logger): Promise<void> {
+  try {
+    await client.get(NAMESPACE, { name: namespace });
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await client.create(NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    log.info({ namespace }, 'created the operator namespace, where bays\' CAs and keys are kept');
+  } catch (err) {
+    if (isConflict(err)) return;
+    log.error({ namespace, err }, `namespace ${namespace} does not exist and marina may not create it: create it, or pass --namespace`);
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type TlsPolicy,
 } from '../../pki/index.js';
 import { internalSecretNames, legacySecretNames } from './names.js';
-import { authorityOnce, inspectOnce, issuedByOnce } from './parsed-pki.js';
+import { authorityOnce, derivedOnce, inspectOnce, issuedByOnce } from './parsed-pki.js';
 import { ensureSecret, moveLegacySecret, readOwnSecret, writeSecret, type SecretAccess, type SecretRef } from './secrets.js';
 
 /** Secret keys of kubernetes.io/tls, used for the CA, the operator's client and each node's server. */
@@ -135,8 +135,12 @@ const withNewline = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}
  * restarted in the next rollout; that comparison alone drives every restart for certificates.
  */
 export function tlsGeneration(pki: BayPki, leafPem: string): string {
-  const trusted = caBundle(trustedCaPems(pki));
-  return createHash('sha256').update(trusted).update('\0').update(presentedChain(pki, leafPem)).digest('hex').slice(0, 16);
+  const trusted = trustedCaPems(pki);
+  const chain = presentedChain(pki, leafPem);
+  // Computed for every node at every resync: once per content, not once per reconcile.
+  return derivedOnce('tls-generation', [...trusted, chain], () =>
+    createHash('sha256').update(caBundle(trusted)).update('\0').update(chain).digest('hex').slice(0, 16),
+  );
 }
 
 /**

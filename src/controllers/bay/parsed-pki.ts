@@ -44,3 +44,6 @@ export const authorityOnce = (certPem: string, keyPem: string): CertificateAutho
 /** The tenant's bundle for the same CA, client and endpoint is the same files: built once. */
 export const bundleOnce = (caPem: string, certPem: string, keyPem: string, address: string): Record<string, string> =>
   memo.get(['bundle', caPem, certPem, keyPem, address], () => credentialsBundle({ caPems: [caPem], certPem, keyPem, endpoint: { address } }));
+
+/** Anything else derived from PEM texts alone (a node's TLS generation), computed once per content. */
+export const derivedOnce = <T>(kind: string, pems: readonly string[], compute: () => T): T => memo.get([kind, ...pems], compute);

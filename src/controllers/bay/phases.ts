@@ -176,7 +176,8 @@ const rolloutPhase: BayPhase = {
       return;
     }
     try {
-      const rolled = await rollNode(deps, scope.bay, pki, { candidate, provider, managerAddress: anchor?.address }, renewal, ctx);
+      const bayNodes = new Set(inputs.map((i) => i.name));
+      const rolled = await rollNode(deps, scope.bay, pki, { candidate, provider, managerAddress: anchor?.address, bayNodes }, renewal, ctx);
       scope.bay = rolled.bay;
       const before = scope.outcomes.get(candidate.index);
       scope.outcomes.set(candidate.index, { ok: true, address: candidate.address, tls: rolled.tls, created: false, drift: before?.ok ? before.drift : [], repaired: [] });
@@ -232,7 +233,10 @@ const swarmCaPhase: BayPhase = {
   },
 };
 
-/** 8. The tenant's credentials bundle, pointing at the anchor manager. */
+/**
+ * 9. The tenant's credentials bundle, pointing at the anchor manager; after the rotation phase, so the
+ * reconcile that enters a CA rotation's overlap publishes the new bundle.
+ */
 const credentialsPhase: BayPhase = {
   name: 'credentials',
   ready: (scope) => scope.pki !== undefined && scope.swarm?.anchor !== undefined,
@@ -242,7 +246,7 @@ const credentialsPhase: BayPhase = {
   },
 };
 
-/** 9. A rotation's next step once its rollout is through: overlap, dropping the old CA, done. */
+/** 8. A rotation's next step once its rollout is through: overlap, dropping the old CA, done. */
 const rotationPhase: BayPhase = {
   name: 'rotation',
   ready: (scope) => scope.pki !== undefined && scope.rotation !== undefined && scope.rollout !== undefined,
@@ -277,8 +281,8 @@ export const BAY_PHASES: readonly BayPhase[] = [
   swarmPhase,
   rolloutPhase,
   swarmCaPhase,
-  credentialsPhase,
   rotationPhase,
+  credentialsPhase,
 ];
 
 /** Runs each ready phase; a phase's error becomes a typed failure in the scope, and the next phases go on. */

@@ -115,6 +115,8 @@ export interface RollTarget {
   readonly provider: HostProvider;
   /** A manager to drain and reactivate through; undefined only when no manager answers at all. */
   readonly managerAddress: string | undefined;
+  /** Every node of the bay: after a restart (a manager's above all) each must be a ready member again. */
+  readonly bayNodes: ReadonlySet<string>;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function rollNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, t
   if (!sameSerial(served, leaf.serial)) throw new RolloutError(candidate.name, 'check', `it serves certificate ${served} after the restart, not the new ${leaf.serial}`);
   if (manager && memberId) {
     await attempt(candidate, 'rejoin', async () => {
-      await waitForReadyMember(manager, candidate.name, deadline());
+      await waitForReadyMembers(manager, candidate.name, target.bayNodes, deadline());
       await setAvailability(manager, memberId, 'active');
       await waitForPlacedTasksRunning(manager, deadline());
     });
@@ -165,16 +167,19 @@ async function memberIdOf(manager: DockerClient, name: string): Promise<string |
 }
 
 /**
- * Polls the manager until the node is a ready member again (for a manager: reachable). The manager
- * may be the restarted node itself, whose API answers before raft does: errors are retried too.
+ * Polls the manager until the node is a ready member again (for a manager: reachable), and so is every
+ * other node of the bay: a restarted manager sees the others as unknown until they report to it again.
+ * The manager may be the restarted node itself, whose API answers before raft does: errors are retried.
  */
-async function waitForReadyMember(manager: DockerClient, name: string, deadline: Date): Promise<void> {
+async function waitForReadyMembers(manager: DockerClient, name: string, bayNodes: ReadonlySet<string>, deadline: Date): Promise<void> {
   let last = 'not listed';
   for (;;) {
     try {
-      const member = (await listSwarmNodes(manager)).find((m) => m.hostname === name && m.state === 'ready');
-      if (member && (member.role !== 'manager' || member.managerReachability === 'reachable')) return;
-      last = member ? `manager ${member.managerReachability ?? 'unknown'}` : 'not ready';
+      const members = (await listSwarmNodes(manager)).filter((m) => bayNodes.has(m.hostname) && m.state !== 'down');
+      const member = members.find((m) => m.hostname === name && m.state === 'ready');
+      const waiting = members.filter((m) => m.state !== 'ready').map((m) => `${m.hostname} ${m.state}`);
+      if (member && (member.role !== 'manager' || member.managerReachability === 'reachable') && waiting.length === 0) return;
+      last = !member ? 'not ready' : waiting.length > 0 ? waiting.join(', ') : `manager ${member.managerReachability ?? 'unknown'}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }

@@ -28,6 +28,8 @@ export interface BaySpecInput {
   readonly managers?: number;
   readonly deletionPolicy?: 'Delete' | 'Retain';
   readonly cpu?: number;
+  /** spec.tls fields, e.g. `{ caOverlap: '1m' }`. */
+  readonly tls?: Readonly<Record<string, string>>;
 }
 
 export function bayYaml(name: string, namespace: string, spec: BaySpecInput): string {
@@ -40,7 +42,7 @@ spec:
   flavor: {cpu: ${spec.cpu ?? E2E_FLAVOR.cpu}, memory: ${E2E_FLAVOR.memory}, disk: ${E2E_FLAVOR.disk}}
   aggregateSelector: {matchLabels: {suite: e2e}}
   deletionPolicy: ${spec.deletionPolicy ?? 'Delete'}
-`;
+${spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : ''}`;
 }
 
 export interface BayView {
@@ -51,7 +53,14 @@ export interface BayView {
     endpoint?: string;
     readyNodes?: number;
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    nodes?: { name: string; address?: string; role: string; state?: string; ready?: boolean; index: number; swarmNodeID?: string }[];
+    nodes?: { name: string; address?: string; role: string; state?: string; ready?: boolean; index: number; swarmNodeID?: string; certificateSerial?: string }[];
+    certificates?: {
+      rotation?: { kind: string; step: string; reason: string };
+      handledRequests?: Record<string, string>;
+      lastLeafRotationTime?: string;
+      lastCaRotationTime?: string;
+      lastSwarmCaRotationTime?: string;
+    };
   };
 }
 

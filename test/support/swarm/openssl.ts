@@ -24,3 +24,20 @@ export function opensslExtension(certPem: string, heading: string): string | und
   const at = lines.findIndex((line) => line.trim().startsWith(heading));
   return at < 0 ? undefined : lines[at + 1]?.trim();
 }
+
+/**
+ * The serial of the certificate a dockerd serves, as `openssl s_client` (with a bundle's client
+ * certificate, which dockerd requires) receives it; undefined when no handshake completes.
+ */
+export function servedSerial(address: string, port: number, bundleDir: string): string | undefined {
+  try {
+    const shown = execFileSync('sh', ['-c', `openssl s_client -connect ${address}:${port} -cert cert.pem -key key.pem -CAfile ca.pem </dev/null 2>/dev/null | openssl x509 -noout -serial`], {
+      cwd: bundleDir,
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    return shown.trim().replace(/^serial=/, '').toLowerCase() || undefined;
+  } catch {
+    return undefined;
+  }
+}
