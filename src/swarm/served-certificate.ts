@@ -1,16 +1,9 @@
 import { connect } from 'node:tls';
-import { DOCKER_TLS_PORT } from './client.js';
+import { DOCKER_TLS_PORT, type DockerClientOptions } from './client.js';
 import { SwarmError } from './errors.js';
 
-export interface ServedCertificateRequest {
-  readonly address: string;
-  readonly port?: number;
-  /** The CAs to verify the served chain with, and marina's client identity (dockerd requires one). */
-  readonly caPems: readonly string[];
-  readonly certPem: string;
-  readonly keyPem: string;
-  readonly timeoutMs?: number;
-}
+/** The same endpoint and TLS material as a Docker client's (dockerd requires a client certificate). */
+export type ServedCertificateRequest = Pick<DockerClientOptions, 'address' | 'port' | 'caPems' | 'certPem' | 'keyPem' | 'timeoutMs'>;
 
 /**
  * The serial (lowercase hex, as OpenSSL prints it) of the certificate a node's dockerd serves, read

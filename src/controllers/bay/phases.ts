@@ -47,7 +47,7 @@ const certificatesPhase: BayPhase = {
     let authority = await ensureBayCa(deps.secrets, scope.bay, ctx.signal);
     const start = rotationAtStart(scope.bay, authority.previous !== undefined, authority.ca.notAfter, authority.policy, now);
     if (start.newCa) authority = await startCaRotation(deps.secrets, scope.bay, authority, now, ctx.signal);
-    const began = start.rotation && start.rotation !== scope.rotation && !start.resumed && !scope.rotation;
+    const began = scope.rotation === undefined && start.rotation !== undefined;
     scope.rotation = start.rotation;
     if (began) await recordRotationEvent(deps, scope.bay, 'RotationStarted', describeRotation(start.rotation!));
     if (start.resumed) await recordRotationEvent(deps, scope.bay, 'RolloutResumed', `the stopped rollout goes on: ${describeRotation(start.rotation!)}`);
@@ -162,7 +162,8 @@ const rolloutPhase: BayPhase = {
       scope.rollout.waiting = `stopped since ${scope.rotation.stoppedTime}; annotate ${ROTATE_CERTIFICATES} with a new value to go on`;
       return;
     }
-    const choice = chooseNextNode(candidates, [...(scope.swarm?.members.values() ?? [])], new Set(inputs.map((i) => i.name)));
+    const bayNodes = new Set(inputs.map((i) => i.name));
+    const choice = chooseNextNode(candidates, [...(scope.swarm?.members.values() ?? [])], bayNodes);
     if ('wait' in choice) {
       scope.rollout.waiting = choice.wait;
       return;
@@ -176,7 +177,6 @@ const rolloutPhase: BayPhase = {
       return;
     }
     try {
-      const bayNodes = new Set(inputs.map((i) => i.name));
       const rolled = await rollNode(deps, scope.bay, pki, { candidate, provider, managerAddress: anchor?.address, bayNodes }, renewal, ctx);
       scope.bay = rolled.bay;
       const before = scope.outcomes.get(candidate.index);
