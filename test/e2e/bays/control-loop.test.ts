@@ -62,12 +62,13 @@ describe('one error policy', () => {
       // Within the first reconcile that failed: the first failure already wrote the reason.
       expect(failedReconciles('stuck').length).toBeLessThanOrEqual(2);
 
-      // Retries back off: over 40 s a fixed 3 s retry would fail about 13 times; 1, 2, 4, 8, 16 s about 5.
+      // Retries back off: over 40 s a fixed 3 s retry would fail about 13 times; 1, 2, 4, 8, 16 s about 6,
+      // and a real change (the aggregate's allocation once the node exists) may wake the bay once or twice.
       await new Promise((resolve) => setTimeout(resolve, 40_000));
       const failures = failedReconciles('stuck');
       const gaps = failures.slice(1).map((t, i) => t - failures[i]!);
       expect(failures.length).toBeGreaterThanOrEqual(4);
-      expect(failures.length).toBeLessThanOrEqual(9);
+      expect(failures.length).toBeLessThanOrEqual(10);
       expect(Math.max(...gaps)).toBeGreaterThanOrEqual(7_000);
       expect(await env.operator.metric('controller_runtime_reconcile_errors_total', { controller: 'bay' })).toBeGreaterThanOrEqual(errorsBefore + 4);
       expect(await env.operator.metric('workqueue_retries_total', { name: 'bay' })).toBeGreaterThanOrEqual(4);
