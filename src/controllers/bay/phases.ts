@@ -150,7 +150,11 @@ const rolloutPhase: BayPhase = {
     const renewal = renewalOf(scope, now);
     const inputs = scope.nodes
       .filter((n) => n.state !== 'unknown')
-      .map((n) => ({ name: nameOf(scope.bay, n.index, n), index: n.index, role: n.role, recorded: n.recorded, outcome: scope.outcomes.get(n.index) }));
+      .map((n) => {
+        const name = nameOf(scope.bay, n.index, n);
+        const memberDown = scope.swarm?.members.get(name)?.state === 'down';
+        return { name, index: n.index, role: n.role, recorded: n.recorded, outcome: scope.outcomes.get(n.index), memberDown };
+      });
     const candidates = rolloutCandidates(inputs, pki, (index) => storedNodeLeaf(deps.secrets, scope.bay, index), renewal);
     scope.rollout = { pending: candidates.length };
     if (candidates.length === 0) return;
@@ -172,7 +176,10 @@ const rolloutPhase: BayPhase = {
     const anchor = scope.swarm?.anchor;
     const planned = scope.nodes.find((n) => n.index === candidate.index)!;
     const provider = scope.discovery!.hosts.get(hostKey(planned.aggregate ?? '', planned.host ?? ''))?.provider;
-    if (!provider || (!anchor && candidate.cause !== 'repair')) {
+    // Without any manager answering there is nothing to drain through: only a node that must be repaired,
+    // or whose certificate has expired (no manager will answer before it is renewed), goes on without.
+    const expired = (storedNodeLeaf(deps.secrets, scope.bay, candidate.index)?.notAfter.getTime() ?? 0) <= now.getTime();
+    if (!provider || (!anchor && candidate.cause !== 'repair' && !expired)) {
       scope.rollout.waiting = provider ? 'waiting for a swarm manager to answer' : `waiting for the host of ${candidate.name}`;
       return;
     }

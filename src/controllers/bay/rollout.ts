@@ -57,6 +57,8 @@ export interface RolloutInput {
   readonly role: NodeRole;
   readonly recorded: BayNodeStatus | undefined;
   readonly outcome: NodeOutcome | undefined;
+  /** The swarm sees its member down although the instance runs: its dockerd died or hangs. */
+  readonly memberDown: boolean;
 }
 
 /** Nodes whose dockerd must be restarted for TLS, in no particular order. */
@@ -72,6 +74,7 @@ export function rolloutCandidates(
     const base = { name: n.name, index: n.index, role: n.role, draining };
     if (outcome && !outcome.ok) return outcome.repair && outcome.address ? [{ ...base, address: outcome.address, cause: 'repair' as const }] : [];
     if (!outcome) return [];
+    if (n.memberDown && n.recorded?.state === 'Ready') return [{ ...base, address: outcome.address, cause: 'repair' }];
     const leaf = storedLeaf(n.index);
     const renewalCause = nodeLeafRenewalCause(leaf, pki, outcome.address, renewal);
     const changed = leaf && tlsGeneration(pki, leaf.certPem) !== outcome.tls.generation ? 'tls-changed' : undefined;
@@ -98,10 +101,14 @@ export function chooseNextNode(candidates: readonly RolloutCandidate[], members:
   if (unsettled.length > 0) return { wait: `waiting for ${unsettled.map((m) => m.hostname).join(', ')} to be a ready, active swarm member` };
   const byIndex = [...candidates].sort((a, b) => a.index - b.index);
   const member = (c: RolloutCandidate): SwarmNode | undefined => members.find((m) => m.hostname === c.name);
-  const worker = byIndex.find((c) => member(c)?.role !== 'manager');
+  // The swarm's view of a role wins; a node it does not list (no manager answers) goes by its plan.
+  const isManager = (c: RolloutCandidate): boolean => (member(c)?.role ?? c.role) === 'manager';
+  const worker = byIndex.find((c) => !isManager(c));
   if (worker) return { next: worker };
   for (const manager of byIndex) {
-    const verdict = takeDownVerdict(members, member(manager)!.id);
+    const listed = member(manager);
+    if (!listed) return { next: manager };
+    const verdict = takeDownVerdict(members, listed.id);
     if (verdict === 'safe') return { next: manager };
     if (verdict === 'wait') return { wait: `waiting for the swarm's managers to be reachable before restarting ${manager.name}` };
     if (byIndex.length === 1) return { next: manager };

@@ -1,4 +1,5 @@
 import {
+  SwarmError,
   initSwarm,
   joinSwarm,
   joinTokens,
@@ -58,9 +59,21 @@ export async function ensureSwarm(connect: ConnectNode, live: readonly LiveNode[
     const confirmed = await confirmSettled(connect, live, liveNames, options.anchorAddress);
     if (confirmed) return confirmed;
   }
+  // A node whose dockerd does not answer now (down, restarting) is left out of this pass, not fatal to
+  // it: the rollout repairs such a node, and the others keep their swarm.
   const states = new Map<string, LocalSwarmState>();
-  await Promise.all(live.map(async (n) => states.set(n.name, await readLocalSwarmState(connect(n.address)))));
-  const byIndex = [...live].sort((a, b) => a.index - b.index);
+  const unanswered: string[] = [];
+  await Promise.all(
+    live.map(async (n) => {
+      try {
+        states.set(n.name, await readLocalSwarmState(connect(n.address)));
+      } catch (err) {
+        unanswered.push(`${n.name} did not answer: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }),
+  );
+  if (states.size === 0 && unanswered.length > 0) throw new SwarmError('unreachable', { address: live[0]!.address, operation: 'swarm-state' }, unanswered.join('; '));
+  const byIndex = [...live].filter((n) => states.has(n.name)).sort((a, b) => a.index - b.index);
   let anchor = byIndex.find((n) => states.get(n.name)?.state === 'active' && states.get(n.name)?.isManager);
   let initialised = false;
   if (!anchor) {
@@ -78,7 +91,7 @@ export async function ensureSwarm(connect: ConnectNode, live: readonly LiveNode[
   // One listing serves the decisions above; a second is needed only when they changed membership.
   const final = promoted > 0 || removed.length > 0 ? await listSwarmNodes(manager) : listed;
   const members = new Map(final.map((m) => [m.hostname, m]));
-  return { anchor, members, removed, joined, initialised, problems };
+  return { anchor, members, removed, joined, initialised, problems: [...problems, ...unanswered] };
 }
 
 /**

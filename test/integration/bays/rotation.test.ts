@@ -88,3 +88,65 @@ describe('certificate rotation (simulated hosts, real apiserver)', () => {
     expect(Date.parse(renewed.status!.certificates!.operatorNotAfter!)).toBeGreaterThan(Date.parse(before.status!.certificates!.operatorNotAfter!));
   });
 });
+
+describe('a rollout that cannot go on (simulated hosts, real apiserver)', () => {
+  it('a node that fails its restart stops the rollout with a condition; nothing else restarts until asked again', async () => {
+    const s = await start();
+    await s.applyBay('stuck', { nodes: 3 });
+    const before = await s.waitReady('stuck');
+    const firstWorker = before.status!.nodes!.find((n) => n.index === 1)!;
+    const fault = s.world.injectFault({ kind: 'operation-failed', operation: 'push-file', node: firstWorker.name, times: Infinity, message: 'disk full' });
+    await mustKubectl(s.kubectl, ['annotate', 'bay', 'stuck', '-n', s.namespace, 'marina.dev/rotate-certificates=r1']);
+    const failed = await s.waitReason('stuck', 'CertificatesReady', 'RolloutFailed');
+    expect(failed.message).toContain(`rollout stopped at node ${firstWorker.name} (restart)`);
+    // Drained, left drained, and the rest untouched: no restart in a loop.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const stopped = await s.bay('stuck');
+    expect(stopped.status?.nodes?.find((n) => n.name === firstWorker.name)?.state).toBe('Draining');
+    expect(await restartOrder(s, 'stuck')).toEqual([]);
+    expect(serials(stopped)).toEqual(serials(before));
+    expect(stopped.status?.certificates?.handledRequests?.rotateCertificates).toBeUndefined();
+
+    fault.clear();
+    await mustKubectl(s.kubectl, ['annotate', '--overwrite', 'bay', 'stuck', '-n', s.namespace, 'marina.dev/rotate-certificates=r2']);
+    const done = await s.waitFor('rotation r2 handled', async () => {
+      const bay = await s.bay('stuck');
+      return bay.status?.certificates?.handledRequests?.rotateCertificates === 'r2' && bay.status.phase === 'Ready' ? bay : undefined;
+    });
+    expect((await restartOrder(s, 'stuck'))[0]).toBe(firstWorker.name);
+    for (const [node, serial] of Object.entries(serials(before))) expect(serials(done)[node], node).not.toBe(serial);
+  });
+
+  it('a node whose dockerd died is repaired by a drained restart, the others left alone', async () => {
+    const s = await start();
+    await s.applyBay('dead', { nodes: 3 });
+    const before = await s.waitReady('dead');
+    const victim = before.status!.nodes!.find((n) => n.index === 2)!;
+    s.world.killDockerd(s.hostName(victim.host!), victim.name);
+    await s.waitFor('the repair', async () => ((await restartOrder(s, 'dead')).length > 0 ? true : undefined));
+    await s.waitReady('dead');
+    expect(await restartOrder(s, 'dead')).toEqual([victim.name]);
+  });
+
+  it("a bay whose CA an earlier release kept in the tenant's namespace keeps that CA, moved to the operator's", async () => {
+    const s = await start();
+    await s.applyBay('old', { nodes: 1 });
+    const bay = await s.waitReady('old');
+    await s.stopOperator();
+    // The layout of earlier releases: the CA in the bay's namespace, owned by the bay.
+    const ca = JSON.parse(await mustKubectl(s.kubectl, ['get', 'secret', `bay-${bay.metadata.uid}-ca`, '-n', OPERATOR_NAMESPACE, '-o', 'json'])) as { data: Record<string, string> };
+    const owner = { apiVersion: 'marina.dev/v1alpha1', kind: 'Bay', name: 'old', uid: bay.metadata.uid, controller: true };
+    const legacy = { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', data: ca.data, metadata: { name: 'old-ca', namespace: s.namespace, labels: { 'app.kubernetes.io/managed-by': 'marina', 'marina.dev/bay': 'old' }, ownerReferences: [owner] } };
+    await mustKubectl(s.kubectl, ['apply', '-f', '-'], { input: JSON.stringify(legacy) });
+    await mustKubectl(s.kubectl, ['delete', 'secret', `bay-${bay.metadata.uid}-ca`, '-n', OPERATOR_NAMESPACE]);
+
+    await s.startOperator();
+    const moved = await s.waitFor('the CA moved', async () => {
+      const r = await s.kubectl(['get', 'secret', `bay-${bay.metadata.uid}-ca`, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.data.tls\\.crt}']);
+      return r.code === 0 && r.stdout ? r.stdout : undefined;
+    });
+    expect(moved).toBe(ca.data['tls.crt']);
+    await s.waitFor('the legacy Secret gone', async () => ((await s.kubectl(['get', 'secret', 'old-ca', '-n', s.namespace])).code !== 0 ? true : undefined));
+    await s.waitReady('old');
+  });
+});
