@@ -27,6 +27,7 @@ const NAMED_SHAPES: Record<string, string> = {
   'Bay.status.certificates.swarmCaRotation': 'SwarmCaRotation',
   'Bay.status.certificates.handledRequests': 'HandledRequests',
   'Bay.spec.tls': 'BayTls',
+  'Bay.spec.autoscale': 'BayAutoscaleSpec',
   'HostAggregate.spec.hosts[]': 'AggregateHost',
   'HostAggregate.spec.hosts[].credentialsSecretRef': 'SecretReference',
   'HostAggregate.status.hosts[]': 'HostStatus',

@@ -30,15 +30,15 @@ export interface LabelSelector {
   matchExpressions?: LabelSelectorRequirement[];
 }
 
-/** Growth on demand: when the swarm's reserved CPU or memory reaches thresholdPercent of the bay's capacity, marina adds a node (up to maxNodes). Autoscaling never removes a node. */
-export interface BayAutoscale {
+/** Growth on demand: when the swarm's reserved CPU or memory reaches thresholdPercent of the bay's capacity, or tasks wait because no node has room, marina adds enough nodes to bring reservations under the threshold (up to maxNodes). Autoscaling never removes a node. */
+export interface BayAutoscaleSpec {
   /** Whether marina adds nodes on its own. */
   enabled: boolean;
   /** The largest number of nodes autoscaling may grow the bay to; at least spec.nodes. */
   maxNodes?: number;
   /** Reserved CPU or memory, in percent of capacity, at which a node is added. */
   thresholdPercent: number;
-  /** The least time between two scale-ups, as a duration such as 10m or 1h. */
+  /** The least time between two scale-ups, as a duration such as 1m or 10m: the nodes of one scale-up join and take tasks before usage is judged again. */
   cooldown: string;
 }
 
@@ -64,8 +64,8 @@ export interface BaySpec {
   flavor: BayFlavor;
   /** Selects the HostAggregates whose hosts may run this bay's nodes, by the aggregates' spec.metadata (like Nova aggregate metadata). Omitted or empty: every aggregate that allows this namespace. */
   aggregateSelector?: LabelSelector;
-  /** Growth on demand: when the swarm's reserved CPU or memory reaches thresholdPercent of the bay's capacity, marina adds a node (up to maxNodes). Autoscaling never removes a node. */
-  autoscale?: BayAutoscale;
+  /** Growth on demand: when the swarm's reserved CPU or memory reaches thresholdPercent of the bay's capacity, or tasks wait because no node has room, marina adds enough nodes to bring reservations under the threshold (up to maxNodes). Autoscaling never removes a node. */
+  autoscale?: BayAutoscaleSpec;
   /** Lifetimes of the bay's TLS certificates, as durations such as 2160h or 1h30m. marina renews every leaf certificate before it expires and restarts nodes one at a time to serve it. */
   tls: BayTls;
   /** What deleting the bay does to its nodes: Delete removes the nodes and Secrets; Retain leaves the nodes running, marked unmanaged. */
@@ -182,13 +182,17 @@ export interface BayCertificatesStatus {
   swarmCaRotation?: SwarmCaRotation;
 }
 
-/** Reserved resources of the swarm's running tasks, in percent of the bay's capacity. */
+/** Reserved resources of the swarm's tasks, in percent of the bay's capacity (its ready nodes times the flavor), read from a manager while autoscaling is enabled. */
 export interface BayUsageStatus {
   /** Reserved CPU in percent of capacity. */
   cpuPercent?: number;
   /** Reserved memory in percent of capacity. */
   memoryPercent?: number;
-  /** When usage was measured. */
+  /** Tasks that want to run but no node has room for (insufficient resources). */
+  pendingTasks?: number;
+  /** When what the nodes report to the swarm differs from the flavor (a host without lxcfs shows its own memory inside nodes): the swarm schedules by the reported figures, marina counts the flavor. */
+  capacityNote?: string;
+  /** When these figures were measured; kept while they do not change. */
   observedTime?: string;
 }
 
@@ -198,6 +202,8 @@ export interface BayAutoscaleStatus {
   target?: number;
   /** When autoscaling last added a node. */
   lastScaleUpTime?: string;
+  /** Why, with the figures (reserved percent, pending tasks). */
+  lastScaleUpReason?: string;
 }
 
 /** What marina observed and did, written only by marina. */
@@ -218,7 +224,7 @@ export interface BayStatus {
   readyNodes?: number;
   /** Expiry and rotation of the bay's certificates (never the keys). */
   certificates?: BayCertificatesStatus;
-  /** Reserved resources of the swarm's running tasks, in percent of the bay's capacity. */
+  /** Reserved resources of the swarm's tasks, in percent of the bay's capacity (its ready nodes times the flavor), read from a manager while autoscaling is enabled. */
   usage?: BayUsageStatus;
   /** What autoscaling decided; the target is never lowered. */
   autoscale?: BayAutoscaleStatus;

@@ -33,6 +33,7 @@ program
   .option('--credentials-namespace <ns>', 'another namespace host credentials Secrets may be read from (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('--probe-interval <seconds>', 'how often hosts are probed and observed', (v) => Number(v), 30)
   .option('--resync <seconds>', 'how often a Ready bay\'s swarm is checked again (changes wake bays at once)', (v) => Number(v), 300)
+  .option('--usage-interval <seconds>', 'how often an autoscaled bay\'s reserved CPU and memory are read from a manager', (v) => Number(v), 5)
   .option('--concurrency <n>', 'bays reconciled at once', (v) => Number(v), 4)
   .option('--log-level <level>', 'pino log level', 'info')
   .addOption(new Option('--simulate-hosts <file>', 'benchmarks only: simulate every host and node, kept in this file').hideHelp())

@@ -23,6 +23,7 @@ export interface RunOptions {
   readonly credentialsNamespace: string[];
   readonly probeInterval: number;
   readonly resync: number;
+  readonly usageInterval: number;
   readonly concurrency: number;
   readonly logLevel: string;
   /** Benchmarks only: every host and node is simulated, kept in this file across restarts. */
@@ -51,6 +52,7 @@ export async function runOperator(opts: RunOptions): Promise<void> {
     credentialNamespaces: opts.credentialsNamespace,
     probeIntervalMs: opts.probeInterval * 1000,
     bayResyncMs: opts.resync * 1000,
+    bayUsageIntervalMs: opts.usageInterval * 1000,
     bayConcurrency: opts.concurrency,
     ...(world ? simulated(world) : {}),
   });

@@ -23,6 +23,7 @@ export class MarinaMetrics {
   private readonly probes: Counter<'aggregate' | 'host' | 'result'>;
   private readonly hostReady: Gauge<'aggregate' | 'host'>;
   private readonly errors: Counter<'controller' | 'kind'>;
+  private readonly scaleUps: Counter<'namespace' | 'bay'>;
 
   constructor(registry: Registry, bays: () => readonly Bay[]) {
     const registers = [registry];
@@ -64,7 +65,17 @@ export class MarinaMetrics {
       labelNames: ['controller', 'kind'],
       registers,
     });
+    this.scaleUps = new Counter({
+      name: 'marina_autoscale_scale_ups_total',
+      help: 'Times autoscaling raised a bay\'s node target',
+      labelNames: ['namespace', 'bay'],
+      registers,
+    });
     registerBayGauges(registers, bays);
+  }
+
+  scaledUp(bay: Bay): void {
+    this.scaleUps.inc(bayLabels(bay));
   }
 
   provisioned(stage: ProvisioningStage, seconds: number): void {
@@ -121,6 +132,20 @@ function registerBayGauges(registers: Registry[], bays: () => readonly Bay[]): v
       for (const bay of bays()) {
         const earliest = earliestExpiry(bay);
         if (earliest !== undefined) this.set(bayLabels(bay), earliest / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'marina_bay_reserved_percent',
+    help: 'Reserved CPU and memory of an autoscaled bay\'s tasks, in percent of its capacity',
+    labelNames: ['namespace', 'bay', 'resource'],
+    registers,
+    collect() {
+      this.reset();
+      for (const bay of bays()) {
+        const usage = bay.status?.usage;
+        if (usage?.cpuPercent !== undefined) this.set({ ...bayLabels(bay), resource: 'cpu' }, usage.cpuPercent);
+        if (usage?.memoryPercent !== undefined) this.set({ ...bayLabels(bay), resource: 'memory' }, usage.memoryPercent);
       }
     },
   });

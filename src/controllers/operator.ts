@@ -28,6 +28,8 @@ export interface OperatorOptions {
   readonly bayResyncMs?: number;
   /** How soon a bay whose nodes are still booting or joining is looked at again. */
   readonly bayRetryMs?: number;
+  /** How often an autoscaled bay's reservations are read from a manager. */
+  readonly bayUsageIntervalMs?: number;
   readonly bayConcurrency?: number;
   /** Builds host providers; the LXD/Incus client unless a benchmark simulates hosts. */
   readonly hostFactory?: HostProviderFactory;
@@ -46,6 +48,8 @@ export interface Operator {
 const DEFAULT_PROBE_INTERVAL_MS = 30_000;
 const DEFAULT_BAY_RESYNC_MS = 5 * 60_000;
 const DEFAULT_BAY_RETRY_MS = 2_000;
+/** Autoscaled bays only: two calls to a manager, no Kubernetes request unless the figures change. */
+const DEFAULT_BAY_USAGE_INTERVAL_MS = 5_000;
 /** Transient bay failures are retried after 1 s, 2 s, 4 s … up to 5 minutes. */
 const BAY_BACKOFF = { baseMs: 1_000, maxMs: 5 * 60_000 };
 
@@ -121,6 +125,7 @@ export function registerControllers(mgr: Manager, opts: OperatorOptions): Operat
         resyncMs: opts.bayResyncMs ?? DEFAULT_BAY_RESYNC_MS,
         retryMs: opts.bayRetryMs ?? DEFAULT_BAY_RETRY_MS,
         hostMaxAgeMs: 2 * probeIntervalMs,
+        usageIntervalMs: opts.bayUsageIntervalMs ?? DEFAULT_BAY_USAGE_INTERVAL_MS,
       },
     }),
     maxConcurrentReconciles: opts.bayConcurrency ?? 4,

@@ -32,7 +32,7 @@ export {
   nextManagerToPromote,
 } from './quorum.js';
 export type { ManagerCount, QuorumStatus, TakeDownVerdict } from './quorum.js';
-export { toSwarmTask, holdsReservation, awaitsPlacement, isOnNode } from './tasks.js';
+export { toSwarmTask, holdsReservation, awaitsPlacement, waitsForRoom, isOnNode } from './tasks.js';
 export type { SwarmTask } from './tasks.js';
 export { aggregateUsage, percent } from './reservations.js';
 export type { Resources, NodeUsage, SwarmUsage, UsageOptions } from './reservations.js';

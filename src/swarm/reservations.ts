@@ -1,5 +1,5 @@
 import { isSchedulable, type SwarmNode } from './node-mapping.js';
-import { awaitsPlacement, holdsReservation, type SwarmTask } from './tasks.js';
+import { awaitsPlacement, holdsReservation, waitsForRoom, type SwarmTask } from './tasks.js';
 
 /**
  * Reserved versus available resources, the autoscaler's signal. Pure: the
@@ -17,6 +17,9 @@ export interface NodeUsage {
   /** Ready and active: counted in the swarm's totals. */
   readonly schedulable: boolean;
   readonly capacity: Resources;
+  /** What the node's dockerd reports, before the cap at the flavor. */
+  readonly reportedNanoCpus: number;
+  readonly reportedMemoryBytes: number;
   readonly reserved: Resources;
   readonly tasks: number;
   readonly cpuPercent: number;
@@ -32,6 +35,8 @@ export interface SwarmUsage {
   readonly memoryPercent: number;
   /** Tasks that want to run but have no node yet, and what they would reserve. */
   readonly waiting: { readonly tasks: number; readonly reserved: Resources };
+  /** Of those, the ones no node has room for (insufficient resources), and what they would reserve. */
+  readonly waitingForRoom: { readonly tasks: number; readonly reserved: Resources };
 }
 
 export interface UsageOptions {
@@ -49,6 +54,7 @@ export function aggregateUsage(nodes: readonly SwarmNode[], tasks: readonly Swar
   const capacity = sum(schedulable.map((node) => node.capacity));
   const reserved = sum(schedulable.map((node) => node.reserved));
   const waiting = tasks.filter(awaitsPlacement);
+  const forRoom = tasks.filter(waitsForRoom);
   return {
     nodes: perNode,
     capacity,
@@ -56,6 +62,7 @@ export function aggregateUsage(nodes: readonly SwarmNode[], tasks: readonly Swar
     cpuPercent: percent(reserved.nanoCpus, capacity.nanoCpus),
     memoryPercent: percent(reserved.memoryBytes, capacity.memoryBytes),
     waiting: { tasks: waiting.length, reserved: sum(waiting.map(reservationOf)) },
+    waitingForRoom: { tasks: forRoom.length, reserved: sum(forRoom.map(reservationOf)) },
   };
 }
 
@@ -67,6 +74,8 @@ function nodeUsage(node: SwarmNode, tasks: readonly SwarmTask[], options: UsageO
     hostname: node.hostname,
     schedulable: isSchedulable(node),
     capacity,
+    reportedNanoCpus: node.nanoCpus,
+    reportedMemoryBytes: node.memoryBytes,
     reserved,
     tasks: tasks.length,
     cpuPercent: percent(reserved.nanoCpus, capacity.nanoCpus),

@@ -11,6 +11,8 @@ export interface SwarmTask {
   /** Reservations only: swarm's scheduler places by reservations, limits do not count. */
   readonly reservedNanoCpus: number;
   readonly reservedMemoryBytes: number;
+  /** Why the task is where it is, as the scheduler says (`no suitable node (insufficient resources on 2 nodes)`). */
+  readonly statusMessage: string;
 }
 
 export function toSwarmTask(task: WireTask): SwarmTask {
@@ -23,6 +25,7 @@ export function toSwarmTask(task: WireTask): SwarmTask {
     state: task.Status?.State ?? '',
     reservedNanoCpus: reservations?.NanoCPUs ?? 0,
     reservedMemoryBytes: reservations?.MemoryBytes ?? 0,
+    statusMessage: task.Status?.Err || task.Status?.Message || '',
   };
 }
 
@@ -44,4 +47,12 @@ export function isOnNode(task: SwarmTask): boolean {
 /** Meant to run but not placed yet — with reservations, typically because no node has room. */
 export function awaitsPlacement(task: SwarmTask): boolean {
   return task.desiredState === 'running' && WAITING_STATES.has(task.state);
+}
+
+/**
+ * Not placed because no node has the CPU or memory it reserves: what a new node cures. Tasks waiting
+ * for something else (a constraint no node meets, an image) are not counted.
+ */
+export function waitsForRoom(task: SwarmTask): boolean {
+  return awaitsPlacement(task) && /insufficient resources/i.test(task.statusMessage);
 }

@@ -86,7 +86,7 @@ export async function withOperatorClient(access: SecretAccess, bay: Bay, authori
   const ref = operatorSecretRef(access, bay);
   let operator = storedLeaf(readOwnSecret(access, bay, ref));
   if (!operator || leafRenewalCause(operator, authority.ca, authority.policy, renewal) !== undefined) {
-    const issued = await issueClientCertificate(authority.ca, { identity: 'marina-operator', validityMs: authority.policy.validityMs });
+    const issued = await issueClientCertificate(authority.ca, { identity: 'marina-operator', validityMs: authority.policy.validityMs, now: issueTimeOf(renewal) });
     await writeSecret(access, bay, ref, TLS_TYPE, { [TLS_CRT]: issued.certPem, [TLS_KEY]: issued.keyPem }, signal);
     operator = issued;
   }
@@ -154,6 +154,15 @@ export function leafRenewalCause(leaf: StoredLeaf, ca: CertificateAuthority, pol
   return undefined;
 }
 
+/**
+ * The time a leaf issued now is stamped with: now, or the start of a requested rotation when that is
+ * still ahead (at most a second), so the new leaf counts as issued for the rotation.
+ */
+export function issueTimeOf(renewal: RenewalContext): Date {
+  const start = renewal.reissueIssuedBefore;
+  return start && start.getTime() > renewal.now.getTime() ? start : renewal.now;
+}
+
 /** When a leaf was issued: its notBefore lies the clock-skew allowance before that. */
 const issuedAt = (leaf: StoredLeaf): number => leaf.notBefore.getTime() + CLOCK_SKEW_ALLOWANCE_MS;
 
@@ -186,7 +195,14 @@ export async function ensureNodeLeaf(
 ): Promise<StoredLeaf> {
   const kept = storedNodeLeaf(access, bay, node.index);
   if (kept && nodeLeafRenewalCause(kept, pki, node.address, renewal) === undefined) return kept;
-  const issued = await issueServerCertificate(pki.ca, { commonName: node.name, ipAddresses: [node.address], dnsNames: [node.name], includeLoopback: true, validityMs: pki.policy.validityMs });
+  const issued = await issueServerCertificate(pki.ca, {
+    commonName: node.name,
+    ipAddresses: [node.address],
+    dnsNames: [node.name],
+    includeLoopback: true,
+    validityMs: pki.policy.validityMs,
+    now: issueTimeOf(renewal),
+  });
   await writeSecret(access, bay, nodeSecretRef(access, bay, node.index), TLS_TYPE, { [TLS_CRT]: issued.certPem, [TLS_KEY]: issued.keyPem }, signal);
   return issued;
 }

@@ -1,6 +1,6 @@
 import type { Bay } from '../../api/types.generated.js';
 import { BUNDLE_FILES, caBundle, issueClientCertificate } from '../../pki/index.js';
-import { leafRenewalCause, presentedChain, trustedCaPems, type BayPki, type RenewalContext } from './certificates.js';
+import { issueTimeOf, leafRenewalCause, presentedChain, trustedCaPems, type BayPki, type RenewalContext } from './certificates.js';
 import { credentialsSecretName } from './names.js';
 import { bundleOnce, inspectOnce } from './parsed-pki.js';
 import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
@@ -39,7 +39,8 @@ export async function publishCredentials(
   } else if (kept && cause === undefined) {
     files = { caPem: pki.ca.certPem, certPem: kept.certPem, keyPem: kept.keyPem };
   } else {
-    const issued = await issueClientCertificate(pki.ca, { identity: `bay-user:${bay.metadata.namespace}/${bay.metadata.name}`, validityMs: pki.policy.validityMs });
+    const identity = `bay-user:${bay.metadata.namespace}/${bay.metadata.name}`;
+    const issued = await issueClientCertificate(pki.ca, { identity, validityMs: pki.policy.validityMs, now: issueTimeOf(renewal) });
     // Issued while nodes still move to a new CA: a chain and trust that work on both kinds of node.
     files = renewal.holdOldCa
       ? { caPem: caBundle(trustedCaPems(pki)), certPem: presentedChain(pki, issued.certPem), keyPem: issued.keyPem }

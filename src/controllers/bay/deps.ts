@@ -38,6 +38,8 @@ export interface BayTiming {
   readonly retryMs: number;
   /** How old a host's observation may be when a bay reads it (the probe refreshes it each interval). */
   readonly hostMaxAgeMs: number;
+  /** How often an autoscaled bay's reserved resources are read from a manager (other bays: never). */
+  readonly usageIntervalMs: number;
 }
 
 /**

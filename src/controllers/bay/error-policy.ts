@@ -21,7 +21,7 @@ export function nextStep(scope: BayScope, converged: boolean, timing: BayTiming,
   const transient = scope.failures.filter((f) => f.kind === 'transient');
   const terminal = scope.failures.filter((f) => f.kind === 'terminal');
   if (transient.length > 0) throw new BayRetryError(transient);
-  if (terminal.length === 0 && rotationMoving(scope)) return { requeueAfter: timing.retryMs };
+  if (terminal.length === 0 && (rotationMoving(scope) || scope.autoscale?.decision.kind === 'grow')) return { requeueAfter: timing.retryMs };
   const wake = { requeueAfter: untilNextWake(scope, timing, now) };
   if (converged) return wake;
   if (terminal.length > 0 && !progressing(scope)) throw terminalErrorOf(terminal);
@@ -44,6 +44,8 @@ function rotationMoving(scope: BayScope): boolean {
  */
 function untilNextWake(scope: BayScope, timing: BayTiming, now: number): number {
   const times = [nextRenewalOf(scope), rotationWakeAt(scope.rotation)].flatMap((t) => (t ? [t.getTime() - now] : []));
+  // An autoscaled bay reads its reservations again each interval; other bays never.
+  if (scope.bay.spec.autoscale?.enabled) times.push(timing.usageIntervalMs);
   return Math.max(1_000, Math.min(timing.resyncMs, ...times));
 }
 

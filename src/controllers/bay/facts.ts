@@ -32,6 +32,7 @@ export function factsOf(scope: BayScope): BayFacts {
     ...(scope.credentials ? { credentials: scope.credentials } : {}),
     nodeFailures: [...nodeFailures.filter((f) => f.kind === 'terminal'), ...nodeFailures.filter((f) => f.kind === 'transient')],
     rotation: rotationFacts(scope),
+    ...(scope.autoscale ? { autoscale: scope.autoscale } : {}),
     ...(credentialsFailure ? { credentialsFailure } : {}),
   };
 }

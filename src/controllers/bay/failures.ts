@@ -4,7 +4,7 @@ import { SwarmError } from '../../swarm/index.js';
 import { REASONS, type Reason } from './reasons.js';
 import { SecretConflictError } from './secrets.js';
 
-export type PhaseName = 'certificates' | 'discovery' | 'placement' | 'nodes' | 'swarm' | 'rollout' | 'swarmCa' | 'rotation' | 'credentials';
+export type PhaseName = 'certificates' | 'discovery' | 'placement' | 'nodes' | 'swarm' | 'autoscale' | 'rollout' | 'swarmCa' | 'rotation' | 'credentials';
 
 /**
  * transient: retrying may cure it (a host briefly away, a node that failed to start) — the bay is

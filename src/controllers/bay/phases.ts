@@ -4,7 +4,8 @@ import { parseBytes } from '../../api/quantity.js';
 import type { ReconcileContext } from '../../runtime/reconcile.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { patchStatus } from '../../runtime/status.js';
-import { rotateSwarmCa, swarmCaRotationDone } from '../../swarm/index.js';
+import { rotateSwarmCa, swarmCaRotationDone, usage as readUsage } from '../../swarm/index.js';
+import { capacityNote, decideAutoscale, type AutoscaleDecision } from './autoscale.js';
 import { describeUnschedulable, flavorFitsNowhere, type ScheduleResult } from '../../scheduler/index.js';
 import { BAY } from '../kinds.js';
 import { dropPreviousCa, ensureBayCa, startCaRotation, storedNodeLeaf, withOperatorClient, type RenewalContext } from './certificates.js';
@@ -134,6 +135,33 @@ const swarmPhase: BayPhase = {
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
     });
     await reportSwarmEvents(deps, scope);
+  },
+};
+
+/**
+ * 5b. Autoscaling: a ready swarm's reservations read from a manager; the node target raised (never
+ * lowered) when they pass the threshold or tasks wait for room. The normal grow path adds the nodes.
+ */
+const autoscalePhase: BayPhase = {
+  name: 'autoscale',
+  ready: (scope) => scope.bay.spec.autoscale?.enabled === true && scope.pki !== undefined && scope.swarm?.anchor !== undefined && scope.plan !== undefined,
+  async run(scope, deps) {
+    const { bay, plan, swarm } = scope;
+    const perNode = { nanoCpus: bay.spec.flavor.cpu * 1e9, memoryBytes: parseBytes(bay.spec.flavor.memory) };
+    const manager = deps.docker(dockerTlsOf(scope.pki!), swarm!.anchor!.address);
+    const usage = await readUsage(manager, { nodeCapacity: perNode });
+    // While nodes join, capacity is still missing from the reading: judge once they are ready members.
+    const joining = liveNodes(scope).length < plan!.desired || liveNodes(scope).some((n) => swarm!.members.get(n.name)?.state !== 'ready');
+    const lastScaleUp = bay.status?.autoscale?.lastScaleUpTime;
+    const decision: AutoscaleDecision = joining
+      ? { kind: 'steady' }
+      : decideAutoscale({ spec: bay.spec.autoscale!, desired: plan!.desired, perNode, usage, lastScaleUp: lastScaleUp ? new Date(lastScaleUp) : undefined, now: new Date() });
+    const note = capacityNote(usage, perNode);
+    scope.autoscale = { usage, decision, ...(note ? { capacityNote: note } : {}) };
+    if (decision.kind === 'grow') {
+      deps.metrics?.scaledUp(bay);
+      await deps.events.record(bay, { type: 'Normal', reason: 'ScaledUp', action: 'Autoscale', note: decision.reason });
+    }
   },
 };
 
@@ -279,13 +307,14 @@ const rotationPhase: BayPhase = {
   },
 };
 
-/** The phases of a bay's reconcile, in order. Autoscaling joins this list as a phase. */
+/** The phases of a bay's reconcile, in order. */
 export const BAY_PHASES: readonly BayPhase[] = [
   certificatesPhase,
   discoveryPhase,
   placementPhase,
   nodesPhase,
   swarmPhase,
+  autoscalePhase,
   rolloutPhase,
   swarmCaPhase,
   rotationPhase,

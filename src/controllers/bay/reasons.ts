@@ -32,6 +32,12 @@ export const REASONS = {
   swarmFormed: 'SwarmFormed',
   swarmForming: 'SwarmForming',
   swarmFailed: 'SwarmFailed',
+  // Autoscaling
+  steady: 'Steady',
+  scaledUp: 'ScaledUp',
+  coolingDown: 'CoolingDown',
+  autoscaleBlocked: 'AutoscaleBlocked',
+  autoscaleWaiting: 'UsageUnknown',
   // Any phase
   apiConflict: 'ApiConflict',
   apiError: 'ApiError',

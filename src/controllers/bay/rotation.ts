@@ -58,7 +58,7 @@ export function rotationAtStart(bay: Bay, caHasPrevious: boolean, caNotAfter: Da
     if (current.kind === 'CA' && !caHasPrevious && current.step !== 'Dropping') return { rotation: { ...current, step: 'Dropping' }, newCa: false, resumed: false };
     return { rotation: current, newCa: false, resumed: false };
   }
-  const started = formatTime(now);
+  const started = formatTime(startOfRotation(now));
   const requested = (request: string | undefined) => (request !== undefined ? { reason: 'Requested' as const, request } : { reason: 'Expiring' as const });
   if (caHasPrevious) return { rotation: { kind: 'CA', ...requested(caAsked), step: 'Rolling', startedTime: started }, newCa: false, resumed: false };
   if (caAsked !== undefined || caRenewalDue(caNotAfter, policy, now)) {
@@ -66,6 +66,15 @@ export function rotationAtStart(bay: Bay, caHasPrevious: boolean, caNotAfter: Da
   }
   if (leavesAsked !== undefined) return { rotation: { kind: 'Leaves', ...requested(leavesAsked), step: 'Rolling', startedTime: started }, newCa: false, resumed: false };
   return { rotation: undefined, newCa: false, resumed: false };
+}
+
+/**
+ * A rotation starts at the next whole second: certificates carry their time to the second, so a leaf
+ * issued in the second the request arrived is issued before the start (and renewed), while one issued
+ * for the rotation is issued at or after it (see issueTimeOf) and never renewed twice.
+ */
+export function startOfRotation(now: Date): Date {
+  return new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000);
 }
 
 /** Leaves issued before this moment are issued anew: those of a requested leaf rotation. */

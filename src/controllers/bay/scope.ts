@@ -7,6 +7,8 @@ import type { BayFailure, PhaseName } from './failures.js';
 import type { NodeOutcome } from './nodes.js';
 import type { NodePlan, PlannedNode } from './plan.js';
 import type { SwarmFacts } from './swarm.js';
+import type { SwarmUsage } from '../../swarm/index.js';
+import type { AutoscaleDecision } from './autoscale.js';
 
 /**
  * Everything one reconcile of a bay learns, phase by phase (Cluster API's scope). Each field names the
@@ -34,6 +36,8 @@ export interface BayScope {
   readonly finished: { readonly kind: 'Leaves' | 'CA' | 'SwarmCA'; readonly handled?: Partial<HandledRequests> }[];
   /** swarm */
   swarm?: SwarmFacts;
+  /** autoscale: the usage read from a manager and what autoscaling decided. */
+  autoscale?: { readonly usage: SwarmUsage; readonly decision: AutoscaleDecision; readonly capacityNote?: string };
   /** rollout: nodes still to restart, and what this pass did or waits for. */
   rollout?: { pending: number; rolled?: string; waiting?: string; stoppedAt?: string };
   /** swarmCa: the swarm CA rotation in progress. */

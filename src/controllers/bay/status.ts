@@ -5,6 +5,8 @@ import type { NodeRole } from '../../scheduler/types.js';
 import type { BayFailure } from './failures.js';
 import { REASONS, type Reason } from './reasons.js';
 import { describeRotation } from './rotation.js';
+import type { AutoscaleDecision } from './autoscale.js';
+import type { SwarmUsage } from '../../swarm/index.js';
 import type { SwarmFacts } from './swarm.js';
 
 /** What one reconcile learned about one node. */
@@ -32,6 +34,8 @@ export interface BayFacts {
     | { readonly ok: true; readonly caNotAfter: Date; readonly operatorNotAfter: Date }
     | { readonly ok: false; readonly reason: Reason; readonly message: string };
   readonly rotation?: RotationFacts;
+  /** Present while autoscaling is enabled and a manager answered. */
+  readonly autoscale?: AutoscaleFacts;
   readonly desired: number;
   readonly nodes: readonly NodeFact[];
   readonly unschedulable: readonly Unschedulable[];
@@ -49,6 +53,13 @@ export interface BayFacts {
   readonly credentialsFailure?: BayFailure;
 }
 
+/** One usage reading and what autoscaling made of it. */
+export interface AutoscaleFacts {
+  readonly usage: SwarmUsage;
+  readonly decision: AutoscaleDecision;
+  readonly capacityNote?: string;
+}
+
 /** Rotations: in progress, finished this time, stopped; and when the next certificate falls due. */
 export interface RotationFacts {
   readonly current?: CertificateRotation;
@@ -61,7 +72,7 @@ export interface RotationFacts {
   readonly nextRenewal?: Date;
 }
 
-export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady'] as const;
+export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady', 'Autoscaling'] as const;
 
 type ConditionBody = Omit<ConditionUpdate, 'observedGeneration'>;
 
@@ -70,18 +81,60 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
   const nodes = nodesCondition(facts);
   const swarm = swarmCondition(bay, facts);
   const ready = readyCondition(facts, [certificates, nodes, swarm]);
+  const autoscaling = autoscaleCondition(bay, facts);
   const nodeNotAfters = facts.nodes.flatMap((n) => (n.certificateNotAfter ? [n.certificateNotAfter.getTime()] : []));
   return {
     ...bay.status,
     ...generationOf(bay),
     phase: phaseOf(bay, facts, ready.status === 'True'),
-    conditions: withConditions(bay, bay.status?.conditions, [ready, certificates, nodes, swarm], now),
+    conditions: withConditions(bay, bay.status?.conditions, [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : [])], now),
     nodes: facts.nodes.map(toNodeStatus),
     readyNodes: facts.nodes.filter((n) => n.ready).length,
     ...(facts.endpoint ? { endpoint: facts.endpoint } : {}),
     ...(facts.credentials ? { credentialsSecretName: facts.credentials.secretName } : {}),
     certificates: certificatesStatus(bay.status?.certificates, facts, nodeNotAfters, now),
+    ...autoscaleStatus(bay, facts, now),
   };
+}
+
+/** Usage figures (their time kept while they do not change) and a raised target; the target never falls. */
+function autoscaleStatus(bay: Bay, facts: BayFacts, now: Date): Pick<BayStatus, 'usage' | 'autoscale'> {
+  const a = facts.autoscale;
+  if (!a) return {};
+  const figures = {
+    cpuPercent: Math.round(a.usage.cpuPercent),
+    memoryPercent: Math.round(a.usage.memoryPercent),
+    pendingTasks: a.usage.waitingForRoom.tasks,
+    ...(a.capacityNote ? { capacityNote: a.capacityNote } : {}),
+  };
+  const { observedTime, ...before } = bay.status?.usage ?? {};
+  const same = observedTime !== undefined && JSON.stringify(before) === JSON.stringify(figures);
+  const usage = { ...figures, observedTime: same ? observedTime : formatTime(now) };
+  if (a.decision.kind !== 'grow') return { usage };
+  const target = Math.max(bay.status?.autoscale?.target ?? 0, a.decision.target);
+  return { usage, autoscale: { target, lastScaleUpTime: formatTime(now), lastScaleUpReason: a.decision.reason } };
+}
+
+/**
+ * Autoscaling, for a bay that has it on: True while it can do its work (steady, just grown, cooling
+ * down); False with AutoscaleBlocked when it wants to grow and cannot — maxNodes reached, or the
+ * aggregates have no room for the nodes it asked for.
+ */
+function autoscaleCondition(bay: Bay, facts: BayFacts): ConditionBody | undefined {
+  if (!bay.spec.autoscale?.enabled) return undefined;
+  const type = 'Autoscaling';
+  const a = facts.autoscale;
+  if (!a) return { type, status: 'Unknown', reason: REASONS.autoscaleWaiting, message: 'waiting for the swarm to read its reservations' };
+  const grownBeyondRoom = (bay.status?.autoscale?.target ?? 0) > bay.spec.nodes && facts.unschedulable.length > 0;
+  if (grownBeyondRoom) {
+    return { type, status: 'False', reason: REASONS.autoscaleBlocked, message: `the aggregates have no room for the nodes autoscaling asked for: ${facts.unschedulable.map(describeUnschedulable).join('; ')}` };
+  }
+  const d = a.decision;
+  if (d.kind === 'blocked' && d.reason === 'MaxNodesReached') return { type, status: 'False', reason: REASONS.autoscaleBlocked, message: d.message };
+  if (d.kind === 'blocked') return { type, status: 'True', reason: REASONS.coolingDown, message: d.message };
+  if (d.kind === 'grow') return { type, status: 'True', reason: REASONS.scaledUp, message: d.reason };
+  const threshold = bay.spec.autoscale.thresholdPercent ?? 80;
+  return { type, status: 'True', reason: REASONS.steady, message: `reserved CPU ${Math.round(a.usage.cpuPercent)}%, memory ${Math.round(a.usage.memoryPercent)}% (threshold ${threshold}%)` };
 }
 
 /** Expiries, the rotation in progress, the requests handled and when each kind of rotation last finished. */

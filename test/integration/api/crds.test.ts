@@ -28,10 +28,10 @@ describe('the Bay and HostAggregate CRDs on a real kube-apiserver', () => {
       expect(result.code).toBe(0);
     });
 
-    it('kubectl get bays shows COE, MANAGERS, NODES, READY, ENDPOINT and AGE', async () => {
+    it('kubectl get bays shows COE, MANAGERS, NODES, READY, PHASE, reserved CPU% and MEM%, ENDPOINT and AGE', async () => {
       const out = await mustKubectl(kubectl, ['get', 'bays', '-n', 'team-a']);
       const [header, row] = out.trim().split('\n');
-      expect(header!.split(/\s+/)).toEqual(['NAME', 'COE', 'MANAGERS', 'NODES', 'READY', 'PHASE', 'ENDPOINT', 'AGE']);
+      expect(header!.split(/\s+/)).toEqual(['NAME', 'COE', 'MANAGERS', 'NODES', 'READY', 'PHASE', 'CPU%', 'MEM%', 'ENDPOINT', 'AGE']);
       expect(row!.split(/\s+/).slice(0, 4)).toEqual(['web', 'swarm', '1', '3']);
     });
 
@@ -50,7 +50,7 @@ describe('the Bay and HostAggregate CRDs on a real kube-apiserver', () => {
         managers: 1,
         nodes: 1,
         flavor: { cpu: 2, memory: '4Gi', disk: '20Gi' },
-        tls: { certificateValidity: '2160h', renewBefore: '720h' },
+        tls: { certificateValidity: '2160h', renewBefore: '720h', caOverlap: '24h' },
         deletionPolicy: 'Delete',
       });
       const aggregate = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', 'local', '-o', 'json']));

@@ -61,6 +61,8 @@ export interface BayView {
       lastCaRotationTime?: string;
       lastSwarmCaRotationTime?: string;
     };
+    usage?: { cpuPercent?: number; memoryPercent?: number; pendingTasks?: number };
+    autoscale?: { target?: number; lastScaleUpTime?: string; lastScaleUpReason?: string };
   };
 }
 

@@ -9,7 +9,7 @@ import { ApiError, TerminalError, TransportError } from '../../../src/runtime/er
 import { SwarmError } from '../../../src/swarm/index.js';
 import { testBay } from '../../support/builders.js';
 
-const timing: BayTiming = { resyncMs: 300_000, retryMs: 2_000, hostMaxAgeMs: 60_000 };
+const timing: BayTiming = { resyncMs: 300_000, retryMs: 2_000, hostMaxAgeMs: 60_000, usageIntervalMs: 5_000 };
 const where = { host: 'h1', operation: 'start-node', instance: 'web-0' };
 
 describe('failures are classified in one place', () => {

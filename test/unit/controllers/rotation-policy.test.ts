@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Bay, CertificateRotation } from '../../../src/api/types.generated.js';
-import { leafRenewalCause, type StoredLeaf } from '../../../src/controllers/bay/certificates.js';
+import { issueTimeOf, leafRenewalCause, type StoredLeaf } from '../../../src/controllers/bay/certificates.js';
 import { nextRotationStep, pendingRequest, reissueIssuedBefore, rotationAtStart, rotationWakeAt } from '../../../src/controllers/bay/rotation.js';
 import { createCertificateAuthority, issueClientCertificate, parseTlsPolicy, type CertificateAuthority } from '../../../src/pki/index.js';
 import { testBay } from '../../support/builders.js';
@@ -31,6 +31,9 @@ describe('the renewal policy (fake clock)', () => {
     expect(leafRenewalCause(leaf, ca, policy, { now: at(60 * DAY) })).toBe('expiring');
     expect(leafRenewalCause(leaf, ca, policy, { now: at(DAY), reissueIssuedBefore: at(HOUR) })).toBe('requested');
     expect(leafRenewalCause(leaf, ca, policy, { now: at(DAY), reissueIssuedBefore: at(0) })).toBeUndefined();
+    // Issued for a rotation that starts a moment later (the next whole second): stamped with its start.
+    const forRotation = await issueClientCertificate(ca, { identity: 'x', validityMs: policy.validityMs, now: issueTimeOf({ now: at(200), reissueIssuedBefore: at(1_000) }) });
+    expect(leafRenewalCause(forRotation, ca, policy, { now: at(500), reissueIssuedBefore: at(1_000) })).toBeUndefined();
   });
 
   it('a leaf of another CA is re-issued (a CA rotation)', async () => {
@@ -51,7 +54,8 @@ describe('rotation requests', () => {
   it('a requested leaf rotation starts now and re-issues leaves issued before it', () => {
     const start = rotationAtStart(withAnnotations(bay, { 'marina.dev/rotate-certificates': 'r1' }), false, at(3 * 365 * DAY), policy, at(0));
     expect(start).toMatchObject({ newCa: false, rotation: { kind: 'Leaves', reason: 'Requested', request: 'r1', step: 'Rolling' } });
-    expect(reissueIssuedBefore(start.rotation)).toEqual(at(0));
+    // The next whole second: a leaf issued in the second the request came is renewed too.
+    expect(reissueIssuedBefore(start.rotation)).toEqual(at(1_000));
   });
 
   it('a CA rotation starts on request, or by itself while the CA can still sign a full leaf, and wins over a leaf request', () => {

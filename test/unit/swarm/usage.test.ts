@@ -12,6 +12,8 @@ describe('reserved versus available resources', () => {
       hostname: 'web-0',
       schedulable: true,
       capacity: { nanoCpus: 2 * CPU, memoryBytes: 4 * GIB },
+      reportedNanoCpus: 2 * CPU,
+      reportedMemoryBytes: 4 * GIB,
       reserved: { nanoCpus: 1.5 * CPU, memoryBytes: 3 * GIB },
       tasks: 2,
       cpuPercent: 75,
