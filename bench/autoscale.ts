@@ -18,24 +18,13 @@
  *
  * Prints a table and writes bench/results/autoscale.json.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  getBay,
-  hostAggregateYaml,
-  hostProvider,
-  sweepNamespaceNodes,
-  type BayView,
-} from '../test/support/bays/cluster.js';
+import { getBay, type BayView } from '../test/support/bays/cluster.js';
 import { dockerWithBundle, fetchCredentials, type DockerCli } from '../test/support/bays/docker-cli.js';
-import { OperatorProcess } from '../test/support/bays/operator.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../test/support/bays/workload-image.js';
-import { startKubeEnv } from '../test/support/kube-env.js';
-import { ensureOperatorNamespace, mustKubectl, type Kubectl } from '../test/support/kubectl.js';
-import { lxdTestHost, testNodeImage } from '../test/support/lxd/index.js';
-import { repoRoot } from '../test/support/paths.js';
-import { median, printTable } from './support/measure.js';
+import type { Kubectl } from '../test/support/kubectl.js';
+import { printTable, seconds, sleep, spread, type Spread } from './support/measure.js';
+import { withRealBay, writeResults } from './support/real-bay.js';
 
 const NS = 'bench-autoscale';
 const AGGREGATE = 'bench-autoscale';
@@ -73,17 +62,6 @@ interface Run {
   readonly readyMs: number;
 }
 
-interface Spread {
-  readonly medianMs: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function spread(xs: readonly number[]): Spread {
-  return { medianMs: median(xs), minMs: Math.min(...xs), maxMs: Math.max(...xs) };
-}
 
 /** The label hostAggregateYaml gives its aggregates is suite: e2e. */
 function autoscaledBayYaml(): string {
@@ -209,7 +187,6 @@ async function afterCooldown(kubectl: Kubectl, service: string): Promise<number>
   return nodeCount(await getBay(kubectl, NS, BAY));
 }
 
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function printSummary(results: readonly Run[]): Record<string, Spread> {
   const summary = {
@@ -237,43 +214,18 @@ function printSummary(results: readonly Run[]): Record<string, Spread> {
 }
 
 async function main(): Promise<void> {
-  const host = await lxdTestHost();
-  await testNodeImage(host);
-  const provider = hostProvider(host);
-  const env = await startKubeEnv();
-  const operatorArgs = ['--probe-interval', '5', '--resync', '30', '--log-level', 'info'];
-  const operator = new OperatorProcess(env.kubeconfigPath, operatorArgs);
   const results: Run[] = [];
-  try {
-    await sweepNamespaceNodes(provider, NS);
-    await ensureOperatorNamespace(env.kubectl);
-    await mustKubectl(env.kubectl, ['create', 'namespace', NS]);
-    await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(AGGREGATE, host) });
-    operator.start();
-    await mustKubectl(env.kubectl, ['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${AGGREGATE}`]);
-    await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input: autoscaledBayYaml() });
-    const waited = await env.kubectl(['wait', '-n', NS, '--for=condition=Ready', '--timeout=600s', `bay/${BAY}`]);
-    if (waited.code !== 0) throw new Error(`${BAY} not Ready: ${waited.stderr}\n${operator.logTail()}`);
-    const docker = dockerWithBundle(await fetchCredentials(env.kubeconfigPath, BAY, NS));
-
+  const options = { namespace: NS, aggregate: AGGREGATE, bay: BAY, bayYaml: autoscaledBayYaml() };
+  await withRealBay(options, async ({ kubectl, kubeconfigPath }) => {
+    const docker = dockerWithBundle(await fetchCredentials(kubeconfigPath, BAY, NS));
     for (let i = 0; i < runs; i++) {
-      const r = await scaleUpRun(env.kubectl, docker, i).catch(withLogTail(operator));
+      const r = await scaleUpRun(kubectl, docker, i);
       results.push(r);
       const times = `target raised ${seconds(r.targetMs)}, new node Ready ${seconds(r.readyMs)}`;
       console.error(`${r.service}: ${r.nodesBefore}→${r.nodesAfter} nodes, ${times} after the crossing`);
     }
-  } finally {
-    // While the operator still runs: its finalizer deletes the nodes.
-    await env.kubectl(['delete', 'bay', BAY, '-n', NS, '--ignore-not-found', '--timeout=300s']);
-    await operator.stop();
-    await sweepNamespaceNodes(provider, NS);
-    provider.close();
-    await env.stop();
-  }
-
+  });
   const summary = printSummary(results);
-  const out = join(repoRoot, 'bench', 'results');
-  await mkdir(out, { recursive: true });
   const result = {
     date: new Date().toISOString(),
     nodes: 1,
@@ -284,14 +236,7 @@ async function main(): Promise<void> {
     pollMs: POLL_MS,
     goalMs: GOAL_MS,
   };
-  await writeFile(join(out, 'autoscale.json'), JSON.stringify({ ...result, runs: results, summary }, null, 2));
-}
-
-/** A failed run says what the operator was doing, as bay-ready does for a bay that never gets Ready. */
-function withLogTail(operator: OperatorProcess): (err: unknown) => never {
-  return (err) => {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${operator.logTail()}`);
-  };
+  await writeResults('autoscale', { ...result, runs: results, summary });
 }
 
 await main();

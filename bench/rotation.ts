@@ -15,23 +15,11 @@
  *
  * Prints a table and writes bench/results/rotation.json.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  bayYaml,
-  getBay,
-  hostAggregateYaml,
-  hostProvider,
-  sweepNamespaceNodes,
-  type BayView,
-} from '../test/support/bays/cluster.js';
-import { OperatorProcess } from '../test/support/bays/operator.js';
-import { startKubeEnv } from '../test/support/kube-env.js';
-import { ensureOperatorNamespace, mustKubectl, type Kubectl } from '../test/support/kubectl.js';
-import { lxdTestHost, testNodeImage } from '../test/support/lxd/index.js';
-import { repoRoot } from '../test/support/paths.js';
-import { median, printTable } from './support/measure.js';
+import { bayYaml, getBay, type BayView } from '../test/support/bays/cluster.js';
+import { mustKubectl, type Kubectl } from '../test/support/kubectl.js';
+import { printTable, seconds, sleep, spread, type Spread } from './support/measure.js';
+import { withRealBay, writeResults } from './support/real-bay.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(values.runs);
@@ -66,17 +54,6 @@ interface CaRun {
   readonly nodeRestarts: number;
 }
 
-interface Spread {
-  readonly medianMs: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function spread(xs: readonly number[]): Spread {
-  return { medianMs: median(xs), minMs: Math.min(...xs), maxMs: Math.max(...xs) };
-}
 
 async function annotate(kubectl: Kubectl, key: string, value: string): Promise<void> {
   await mustKubectl(kubectl, ['annotate', '--overwrite', 'bay', BAY, '-n', NS, `${key}=${value}`]);
@@ -166,7 +143,6 @@ async function caRotation(kubectl: Kubectl, i: number): Promise<CaRun> {
   };
 }
 
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function restartCell(counts: readonly number[], expected: number): string {
   return `${counts.join(', ')} (expected ${expected})`;
@@ -200,60 +176,27 @@ function printSummary(leaf: readonly LeafRun[], ca: readonly CaRun[]): Record<st
 }
 
 async function main(): Promise<void> {
-  const host = await lxdTestHost();
-  await testNodeImage(host);
-  const provider = hostProvider(host);
-  const env = await startKubeEnv();
-  const operatorArgs = ['--probe-interval', '5', '--resync', '30', '--log-level', 'info'];
-  const operator = new OperatorProcess(env.kubeconfigPath, operatorArgs);
   const leaf: LeafRun[] = [];
   const ca: CaRun[] = [];
-  try {
-    await sweepNamespaceNodes(provider, NS);
-    await ensureOperatorNamespace(env.kubectl);
-    await mustKubectl(env.kubectl, ['create', 'namespace', NS]);
-    await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(AGGREGATE, host) });
-    operator.start();
-    await mustKubectl(env.kubectl, ['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${AGGREGATE}`]);
-    const input = bayYaml(BAY, NS, { nodes: NODES, managers: 1, tls: { caOverlap: CA_OVERLAP } });
-    await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input });
-    const waited = await env.kubectl(['wait', '-n', NS, '--for=condition=Ready', '--timeout=600s', `bay/${BAY}`]);
-    if (waited.code !== 0) throw new Error(`${BAY} not Ready: ${waited.stderr}\n${operator.logTail()}`);
-
+  const bayYamlText = bayYaml(BAY, NS, { nodes: NODES, managers: 1, tls: { caOverlap: CA_OVERLAP } });
+  await withRealBay({ namespace: NS, aggregate: AGGREGATE, bay: BAY, bayYaml: bayYamlText }, async ({ kubectl }) => {
     for (let i = 0; i < runs; i++) {
       await sleep(SETTLE_MS);
-      const r = await leafRotation(env.kubectl, i).catch(withLogTail(operator));
+      const r = await leafRotation(kubectl, i);
       leaf.push(r);
       console.error(`${r.value}: ${seconds(r.leafMs)}, ${r.nodeRestarts} NodeRestarted Events`);
     }
     for (let i = 0; i < runs; i++) {
       await sleep(SETTLE_MS);
-      const r = await caRotation(env.kubectl, i).catch(withLogTail(operator));
+      const r = await caRotation(kubectl, i);
       ca.push(r);
       const parts = `to Overlap ${seconds(r.toOverlapMs)}, drop ${seconds(r.dropMs)}`;
       console.error(`${r.value}: ${seconds(r.totalMs)} (${parts}), ${r.nodeRestarts} NodeRestarted Events`);
     }
-  } finally {
-    // While the operator still runs: its finalizer deletes the nodes.
-    await env.kubectl(['delete', 'bay', BAY, '-n', NS, '--ignore-not-found', '--timeout=300s']);
-    await operator.stop();
-    await sweepNamespaceNodes(provider, NS);
-    provider.close();
-    await env.stop();
-  }
-
+  });
   const summary = printSummary(leaf, ca);
-  const out = join(repoRoot, 'bench', 'results');
-  await mkdir(out, { recursive: true });
   const result = { date: new Date().toISOString(), nodes: NODES, managers: 1, caOverlap: CA_OVERLAP, pollMs: POLL_MS };
-  await writeFile(join(out, 'rotation.json'), JSON.stringify({ ...result, runs: { leaf, ca }, summary }, null, 2));
-}
-
-/** A failed run says what the operator was doing, as bay-ready does for a bay that never gets Ready. */
-function withLogTail(operator: OperatorProcess): (err: unknown) => never {
-  return (err) => {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${operator.logTail()}`);
-  };
+  await writeResults('rotation', { ...result, runs: { leaf, ca }, summary });
 }
 
 await main();

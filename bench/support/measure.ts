@@ -184,3 +184,18 @@ export function idleCells(m: IdleMeasurement): string[] {
     `${m.idleCpuPercent.toFixed(2)} %`,
   ];
 }
+
+/** A benchmark's figure over its runs. */
+export interface Spread {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export function spread(xs: readonly number[]): Spread {
+  return { medianMs: median(xs), minMs: Math.min(...xs), maxMs: Math.max(...xs) };
+}
+
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
