@@ -33,17 +33,26 @@ export interface EventRecorderOptions {
   readonly log: Logger;
   /** The same event again within this window bumps the series count of the first one. */
   readonly dedupWindowMs?: number;
+  /**
+   * A series' count is written at most this often: a bay retried every few seconds must not PATCH an
+   * Event each time (client-go's spam filter). Repeats in between are counted and written with the next.
+   */
+  readonly seriesWriteIntervalMs?: number;
 }
 
 interface Series {
   readonly namespace: string;
   readonly name: string;
   readonly firstAt: number;
+  /** Occurrences so far; `written` of them are in the stored Event. */
   count: number;
+  written: number;
+  writtenAt: number;
 }
 
 const NOTE_LIMIT = 1024;
 const DEFAULT_WINDOW_MS = 10 * 60_000;
+const DEFAULT_SERIES_WRITE_INTERVAL_MS = 60_000;
 const MAX_TRACKED_SERIES = 4096;
 
 /**
@@ -101,12 +110,16 @@ export class EventRecorder {
       regarding: referenceTo(regarding),
       ...(input.related ? { related: referenceTo(input.related) } : {}),
     });
-    return { namespace, name, firstAt: now, count: 1 };
+    return { namespace, name, firstAt: now, count: 1, written: 1, writtenAt: 0 };
   }
 
   /** False when the first Event is gone (Events expire after an hour): the caller starts a new series. */
   private async bumped(series: Series, now: number): Promise<boolean> {
     const count = series.count + 1;
+    if (now - series.writtenAt < (this.opts.seriesWriteIntervalMs ?? DEFAULT_SERIES_WRITE_INTERVAL_MS)) {
+      series.count = count;
+      return true;
+    }
     const patch = { series: { count, lastObservedTime: formatMicroTime(now) } };
     try {
       await this.opts.client.patch(EVENT_TYPE, series, 'merge', patch);
@@ -115,6 +128,8 @@ export class EventRecorder {
       throw err;
     }
     series.count = count;
+    series.written = count;
+    series.writtenAt = now;
     return true;
   }
 

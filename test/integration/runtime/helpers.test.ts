@@ -36,7 +36,7 @@ afterAll(async () => {
 describe('events', () => {
   it('a repeated event within the window raises the series count of one Event instead of creating more', async () => {
     const regarding = await client.create(CONFIG_MAP, configMap(namespace, 'noisy'));
-    const recorder = new EventRecorder({ client, reportingController: 'test.marina.dev/events', reportingInstance: 'test-1', log: new CapturedLog().log });
+    const recorder = new EventRecorder({ client, reportingController: 'test.marina.dev/events', reportingInstance: 'test-1', log: new CapturedLog().log, seriesWriteIntervalMs: 0 });
     const failure = { type: 'Warning', reason: 'HostUnreachable', action: 'Provision', note: 'metal-01 did not answer' } as const;
     await recorder.record(regarding, failure);
     await Promise.all([recorder.record(regarding, failure), recorder.record(regarding, failure)]);
@@ -49,6 +49,20 @@ describe('events', () => {
 
     await recorder.record(regarding, { ...failure, note: 'metal-02 did not answer' });
     expect((await client.list<EventObject>(EVENT_TYPE, { namespace })).items).toHaveLength(2);
+  });
+
+  it('a series repeated every moment writes its count at most once per interval, then the whole count', async () => {
+    const regarding = await client.create(CONFIG_MAP, configMap(namespace, 'chatty'));
+    const recorder = new EventRecorder({ client, reportingController: 'test.marina.dev/events', reportingInstance: 'test-1', log: new CapturedLog().log, seriesWriteIntervalMs: 1_000 });
+    const repeat = { type: 'Warning', reason: 'Unschedulable', action: 'Place', note: 'no host has room' } as const;
+    const stored = async (): Promise<EventObject | undefined> =>
+      (await client.list<EventObject>(EVENT_TYPE, { namespace })).items.find((e) => e.reason === 'Unschedulable');
+    for (let i = 0; i < 5; i++) await recorder.record(regarding, repeat);
+    // The first repeat is written at once; the next three wait for the interval.
+    expect((await stored())?.series?.count).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await recorder.record(regarding, repeat);
+    expect((await stored())?.series?.count).toBe(6);
   });
 });
 
