@@ -61,7 +61,15 @@ export class ManifestValidator {
         documents.push({ document });
         return;
       }
-      const value: unknown = doc.toJS();
+      let value: unknown;
+      try {
+        value = doc.toJS();
+      } catch (err) {
+        // The yaml library refuses aliases that would expand without bound (a "billion laughs" file).
+        problems.push({ document, path: '', message: `not a usable YAML document: ${err instanceof Error ? err.message : String(err)}` });
+        documents.push({ document });
+        return;
+      }
       if (value === null || value === undefined) return;
       const result = this.validateObject(value);
       documents.push({ document, ...result.document });
@@ -107,7 +115,19 @@ function metadataProblems(crd: CrdVersion, object: Record<string, unknown>): Omi
   if (!isRecord(meta)) return [{ path: 'metadata', message: 'is required, with at least a name' }];
   if (typeof meta.name !== 'string' && typeof meta.generateName !== 'string') return [{ path: 'metadata.name', message: 'is required' }];
   if (!crd.namespaced && meta.namespace !== undefined) return [{ path: 'metadata.namespace', message: `must not be set: ${crd.kind} is cluster-scoped` }];
+  const size = annotationsSize(meta.annotations);
+  if (size > ANNOTATIONS_LIMIT) {
+    return [{ path: 'metadata.annotations', message: `are ${size} bytes in all; the apiserver refuses more than ${ANNOTATIONS_LIMIT} (256 KiB)` }];
+  }
   return [];
+}
+
+/** The apiserver's limit on the total size of an object's annotations, keys and values together. */
+const ANNOTATIONS_LIMIT = 256 * 1024;
+
+function annotationsSize(annotations: unknown): number {
+  if (!isRecord(annotations)) return 0;
+  return Object.entries(annotations).reduce((total, [k, v]) => total + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
 }
 
 /**
