@@ -5,6 +5,10 @@ import { CredentialsError, defaultCertDir, detectShell, fetchBundle, scriptFor, 
 import { buildNodeImage, DEFAULT_IMAGE_ALIAS } from './image.js';
 import { runOperator } from './run.js';
 import { runValidate } from './validate.js';
+import { waitForBay, WAIT_EXIT, type OutputFormat } from './wait.js';
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { parseDuration } from '../pki/index.js';
 
 const program = new Command()
   .name('marina')
@@ -71,6 +75,36 @@ bayOptions(
   process.stdout.write(scriptFor(filled, shell));
 });
 
+bayOptions(
+  program
+    .command('wait <bay>')
+    .description('Wait until the bay is Ready, showing its progress (nodes, phase, elapsed); exit codes: 0 Ready, 1 it needs a person, 2 usage, 3 timed out')
+    .option('--timeout <duration>', 'how long to wait, such as 10m or 90s', '10m')
+    .option('-o, --output <format>', 'what to print once Ready: text, json or yaml', 'text'),
+).action(async (bay: string, opts: { namespace?: string; kubeconfig?: string; timeout: string; output: string }) => {
+  const formats: OutputFormat[] = ['text', 'json', 'yaml'];
+  if (!formats.includes(opts.output as OutputFormat)) return usageError(`--output must be one of ${formats.join(', ')}`);
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(opts.timeout);
+  } catch {
+    return usageError(`--timeout must be a duration such as 10m or 90s, not ${opts.timeout}`);
+  }
+  process.exitCode = await waitForBay({ bay, ...opts, timeoutMs, output: opts.output as OutputFormat });
+});
+
+program
+  .command('version')
+  .description('Print marina\'s version and the API it serves')
+  .option('-o, --output <format>', 'text, json or yaml', 'text')
+  .action((opts: { output: string }) => {
+    const info = versionInfo();
+    if (opts.output === 'json') console.log(JSON.stringify(info, null, 2));
+    else if (opts.output === 'yaml') console.log(stringify(info).trimEnd());
+    else if (opts.output === 'text') console.log(`marina ${info.version} (API ${info.api.join(', ')}; node ${info.node})`);
+    else usageError('--output must be one of text, json, yaml');
+  });
+
 const image = program.command('image').description('Node images on LXD/Incus hosts');
 
 image
@@ -98,6 +132,17 @@ image
     });
     console.log(`${result.alias} ${result.fingerprint} (${result.built ? `built in ${(result.buildMs / 1000).toFixed(1)} s` : 'from cache'}, ${result.imported ? 'imported' : 'already on the host'})`);
   });
+
+/** A wrong option: one line and exit code 2, like kubectl. */
+function usageError(message: string): void {
+  console.error(`marina: ${message}`);
+  process.exitCode = WAIT_EXIT.usage;
+}
+
+function versionInfo(): { version: string; api: string[]; node: string } {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return { version: pkg.version, api: ['marina.dev/v1alpha1'], node: process.versions.node };
+}
 
 try {
   await program.parseAsync();
