@@ -4,16 +4,18 @@
 #   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
 #   3. the node image, built once with debootstrap and imported under its alias (`marina image build`,
 #      so run `npm ci && npm run build` first);
-#   4. the docker CLI and busybox-static for the e2e workloads.
+#   4. the docker CLI and busybox-static for the e2e workloads, lua5.1 for the Argo CD health checks.
 # The test suites run steps 1 and 2 themselves when needed; running this first keeps their timings honest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 
-# The e2e tests drive bays with the real docker CLI, and build their workload image from busybox.
+# The e2e tests drive bays with the real docker CLI, and build their workload image from busybox; the
+# Argo CD health checks are run by a real Lua 5.1 interpreter (the dialect Argo CD's gopher-lua speaks).
 missing=()
 command -v docker >/dev/null || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+command -v lua5.1 >/dev/null || missing+=(lua5.1)
 if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -144,6 +144,8 @@ export interface CertificateRotation {
   overlapUntil?: string;
   /** Set when a node failed its check after a restart: no further node is restarted until a new value of marina.dev/rotate-certificates asks to go on. */
   stoppedTime?: string;
+  /** Which node stopped the rollout, at which step, and why. */
+  stoppedMessage?: string;
 }
 
 /** A rotation of the swarm's internal CA in progress. */

@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Bay } from '../api/types.generated.js';
-import { REASONS } from '../controllers/bay/reasons.js';
+import { NEEDS_A_PERSON } from '../controllers/bay/reasons.js';
 import { BAY } from '../controllers/kinds.js';
 import { isNotFound } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/kube-client.js';
@@ -35,15 +35,6 @@ export function progressLine(bay: Bay | undefined, elapsedMs: number): string {
   const why = unmet ? ` — ${unmet.type} ${unmet.reason}: ${unmet.message}` : '';
   return `${elapsed} ${status?.phase ?? 'Pending'}: ${status?.readyNodes ?? 0}/${desired} nodes ready${byState.length ? ` (${byState.join(', ')})` : ''}${why}`;
 }
-
-/** Reasons only a person can cure: waiting longer changes nothing. */
-const NEEDS_A_PERSON: ReadonlySet<string> = new Set([
-  REASONS.flavorTooLarge,
-  REASONS.nodeNameConflict,
-  REASONS.nodeConfigRejected,
-  REASONS.secretConflict,
-  REASONS.rolloutFailed,
-]);
 
 /** Ready for its current generation, stopped on something that needs a person, or still on its way. */
 export function verdictOf(bay: Bay | undefined): 'ready' | 'failed' | 'waiting' {

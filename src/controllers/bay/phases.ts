@@ -223,7 +223,7 @@ const rolloutPhase: BayPhase = {
     } catch (err) {
       if (err instanceof RolloutError) {
         const rotation = scope.rotation ?? { kind: 'Leaves' as const, reason: 'Expiring' as const, step: 'Rolling' as const, startedTime: formatTime(now) };
-        scope.rotation = { ...rotation, stoppedTime: formatTime(now) };
+        scope.rotation = { ...rotation, stoppedTime: formatTime(now), stoppedMessage: err.message.slice(0, 4000) };
         scope.rollout = { pending: candidates.length, stoppedAt: candidate.name };
       }
       throw err;

@@ -38,6 +38,8 @@ export const REASONS = {
   coolingDown: 'CoolingDown',
   autoscaleBlocked: 'AutoscaleBlocked',
   autoscaleWaiting: 'UsageUnknown',
+  // Reconciling and Stalled (kstatus)
+  asExpected: 'AsExpected',
   // Any phase
   apiConflict: 'ApiConflict',
   apiError: 'ApiError',
@@ -45,3 +47,15 @@ export const REASONS = {
 } as const;
 
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
+
+/**
+ * Reasons only a person can cure: waiting longer changes nothing. The bay says so with `Stalled`
+ * (kstatus), and `marina wait` stops at once.
+ */
+export const NEEDS_A_PERSON: ReadonlySet<string> = new Set([
+  REASONS.flavorTooLarge,
+  REASONS.nodeNameConflict,
+  REASONS.nodeConfigRejected,
+  REASONS.secretConflict,
+  REASONS.rolloutFailed,
+]);

@@ -51,7 +51,7 @@ export function rotationAtStart(bay: Bay, caHasPrevious: boolean, caNotAfter: Da
   const caAsked = pendingRequest(bay, 'rotateCa');
   if (current) {
     if (current.stoppedTime && leavesAsked !== undefined && leavesAsked !== current.request) {
-      const { stoppedTime: _stopped, ...rest } = current;
+      const { stoppedTime: _stopped, stoppedMessage: _why, ...rest } = current;
       return { rotation: { ...rest, request: current.kind === 'Leaves' ? leavesAsked : (current.request ?? '') }, newCa: false, resumed: true };
     }
     // The old CA is gone from the Secret although status still overlaps: the drop was written, status was not.

@@ -3,7 +3,7 @@ import { formatTime, setCondition, type Condition, type ConditionUpdate } from '
 import { describeUnschedulable, type Unschedulable } from '../../scheduler/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
 import type { BayFailure } from './failures.js';
-import { REASONS, type Reason } from './reasons.js';
+import { NEEDS_A_PERSON, REASONS, type Reason } from './reasons.js';
 import { describeRotation } from './rotation.js';
 import type { AutoscaleDecision } from './autoscale.js';
 import type { SwarmUsage } from '../../swarm/index.js';
@@ -72,7 +72,7 @@ export interface RotationFacts {
   readonly nextRenewal?: Date;
 }
 
-export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady', 'Autoscaling'] as const;
+export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady', 'Autoscaling', 'Reconciling', 'Stalled'] as const;
 
 type ConditionBody = Omit<ConditionUpdate, 'observedGeneration'>;
 
@@ -82,12 +82,14 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
   const swarm = swarmCondition(bay, facts);
   const ready = readyCondition(facts, [certificates, nodes, swarm]);
   const autoscaling = autoscaleCondition(bay, facts);
+  const phase = phaseOf(bay, facts, ready.status === 'True');
+  const progress = kstatusConditions(phase, ready);
   const nodeNotAfters = facts.nodes.flatMap((n) => (n.certificateNotAfter ? [n.certificateNotAfter.getTime()] : []));
   return {
     ...bay.status,
     ...generationOf(bay),
-    phase: phaseOf(bay, facts, ready.status === 'True'),
-    conditions: withConditions(bay, bay.status?.conditions, [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : [])], now),
+    phase,
+    conditions: withConditions(bay, bay.status?.conditions, [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : []), ...progress], now),
     nodes: facts.nodes.map(toNodeStatus),
     readyNodes: facts.nodes.filter((n) => n.ready).length,
     ...(facts.endpoint ? { endpoint: facts.endpoint } : {}),
@@ -95,6 +97,24 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
     certificates: certificatesStatus(bay.status?.certificates, facts, nodeNotAfters, now),
     ...autoscaleStatus(bay, facts, now),
   };
+}
+
+/**
+ * kstatus' abnormal-true pair, so Flux, `kubectl wait` and kstatus-based tools judge a bay without
+ * knowing it: `Stalled` when only a person can cure what stops it, `Reconciling` while marina is
+ * still bringing it to its spec (provisioning, growing, rotating, repairing).
+ */
+function kstatusConditions(phase: NonNullable<BayStatus['phase']>, ready: ConditionBody): ConditionBody[] {
+  const stalled = ready.status === 'False' && NEEDS_A_PERSON.has(ready.reason);
+  const reconciling = !stalled && phase !== 'Ready';
+  return [
+    reconciling
+      ? { type: 'Reconciling', status: 'True', reason: phase, message: ready.status === 'True' ? `${phase}: the bay serves meanwhile` : ready.message }
+      : { type: 'Reconciling', status: 'False', reason: REASONS.asExpected, message: stalled ? 'waiting for a person' : 'the bay matches its spec' },
+    stalled
+      ? { type: 'Stalled', status: 'True', reason: ready.reason, message: ready.message }
+      : { type: 'Stalled', status: 'False', reason: REASONS.asExpected, message: 'nothing stops the bay' },
+  ];
 }
 
 /** Usage figures (their time kept while they do not change) and a raised target; the target never falls. */
@@ -177,7 +197,7 @@ function certificatesCondition(facts: BayFacts): ConditionBody {
   if (!facts.certificates.ok) return { type, status: 'False', reason: facts.certificates.reason, message: facts.certificates.message };
   const rotation = facts.rotation;
   if (rotation?.stopped || rotation?.current?.stoppedTime) {
-    const why = rotation.stopped?.message ?? rotation.waiting ?? 'a node failed its check after a restart';
+    const why = rotation.stopped?.message ?? rotation.current?.stoppedMessage ?? 'a node failed its check after a restart';
     return { type, status: 'False', reason: REASONS.rolloutFailed, message: `${why}; no other node is restarted until marina.dev/rotate-certificates gets a new value` };
   }
   const rotating = [

@@ -1,13 +1,13 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getBay, waitForPhase, type BaySpecInput, type BayView } from '../../support/bays/cluster.js';
-import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, type DockerCli } from '../../support/bays/docker-cli.js';
+import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, mixedBundle, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl, OPERATOR_NAMESPACE } from '../../support/kubectl.js';
 import { instanceNames, MARINA_KEYS, nodeIndex, ofBay } from '../../support/lxd/index.js';
+import { argoHealth } from '../../support/gitops/argocd.js';
 import { waitFor } from '../../support/processes.js';
 import { httpsGet, type TlsIdentity } from '../../support/swarm/tls-peers.js';
 import { DOCKER_CLI_REFUSAL, NODE_TLS_REFUSAL } from '../../support/tls-refusal.js';
@@ -47,18 +47,6 @@ function dockerdVersion(address: string, trust: string, identity?: TlsIdentity) 
   return httpsGet({ host: address, port: 2376, path: '/version', trust, ...(identity ? { identity } : {}) });
 }
 
-/**
- * A bundle directory for the docker CLI made of `web`'s docker.env (endpoint, DOCKER_TLS_VERIFY), pointed
- * at this directory, and the PEM files given, each copied from the bundle directory named.
- */
-async function mixedBundle(webDir: string, files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'marina-mixed-'));
-  const script = await readFile(join(webDir, 'docker.env'), 'utf8');
-  await writeFile(join(dir, 'docker.env'), script.replaceAll(webDir, dir));
-  for (const [file, source] of Object.entries(files)) await copyFile(join(source, file), join(dir, file));
-  return dir;
-}
-
 describe('a bay on a real LXD host, driven through kubectl and the docker CLI', () => {
   describe('a 3-node bay', () => {
     let docker: DockerCli;
@@ -68,6 +56,10 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       await applyBay('web', { nodes: 3 });
       bay = await waitReady('web');
       expect(bay.status?.phase).toBe('Ready');
+      // Argo CD's health checks, run by a real Lua interpreter on the objects as they are.
+      expect(await argoHealth('Bay', bay)).toMatchObject({ status: 'Healthy' });
+      const aggregate: unknown = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', env.aggregate, '-o', 'json']));
+      expect(await argoHealth('HostAggregate', aggregate)).toMatchObject({ status: 'Healthy' });
       expect(bay.status?.readyNodes).toBe(3);
       expect(bay.status?.endpoint).toMatch(/^tcp:\/\/[\d.]+:2376$/);
       docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'web', NS));

@@ -3,6 +3,7 @@ import { getBay } from '../../support/bays/cluster.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { instanceNames, makeClientIdentity, MARINA_KEYS, ofBay } from '../../support/lxd/index.js';
+import { argoHealth } from '../../support/gitops/argocd.js';
 import { waitFor } from '../../support/processes.js';
 
 const env = useBayTestEnvironment('e2e-placement');
@@ -78,6 +79,9 @@ describe('host aggregates and placement', () => {
     expect(ready.message).toContain(`${env.aggregate}/localhost: InsufficientCpu (needs 64 CPUs`);
     const bay = await getBay(kubectl, NS, 'huge');
     expect(bay.status?.phase).toBe('Provisioning');
+    // kstatus and Argo CD judge the same object: stalled on something only a person can change.
+    expect(bay.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'FlavorTooLarge' });
+    expect(await argoHealth('Bay', bay)).toMatchObject({ status: 'Degraded', message: expect.stringContaining('FlavorTooLarge') });
     expect(await instanceNames(env.lxc, ofBay(bay.metadata.uid))).toEqual([]);
     const events = await mustKubectl(kubectl, ['get', 'events', '-n', NS, '--field-selector', 'reason=FlavorTooLarge', '-o', 'name']);
     expect(events).not.toBe('');

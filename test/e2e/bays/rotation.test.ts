@@ -1,9 +1,7 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getBay, type BayView } from '../../support/bays/cluster.js';
-import { dockerWithBundle, fetchCredentials, type DockerCli } from '../../support/bays/docker-cli.js';
+import { dockerWithBundle, fetchCredentials, mixedBundle, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { deployProbedService, ServiceProber, type ProbeReport } from '../../support/bays/prober.js';
 import { mustKubectl, OPERATOR_NAMESPACE } from '../../support/kubectl.js';
@@ -116,7 +114,7 @@ describe('certificate rotation on a serving bay (real LXD, dockerd and swarm)', 
 
   it('an old client certificate is refused after the overlap, even by a client that trusts the new CA', async () => {
     // ca.pem of the new bundle; cert.pem and key.pem of the bundle issued before the CA rotation.
-    const mixed = await mixBundle(state.firstBundle!, state.preCaBundle!);
+    const mixed = await mixedBundle(state.firstBundle!, { 'ca.pem': state.firstBundle!, 'cert.pem': state.preCaBundle!, 'key.pem': state.preCaBundle! });
     const refused = await works(mixed);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(DOCKER_CLI_REFUSAL.clientCertificateOfAnotherCa);
@@ -185,14 +183,4 @@ async function mustSucceed(result: Promise<{ code: number; stdout: string; stder
   const r = await result;
   if (r.code !== 0) throw new Error(r.stderr);
   return r.stdout;
-}
-
-/** A copy of `trusted` (its ca.pem and docker.env, pointed at the copy) with the client certificate and key of `client`. */
-async function mixBundle(trusted: string, client: string): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), 'marina-mixed-')), 'rot');
-  await cp(trusted, dir, { recursive: true });
-  for (const file of ['cert.pem', 'key.pem']) await cp(join(client, file), join(dir, file));
-  const script = join(dir, 'docker.env');
-  await writeFile(script, (await readFile(script, 'utf8')).replaceAll(trusted, dir));
-  return dir;
 }

@@ -103,6 +103,9 @@ describe('a rollout that cannot go on (simulated hosts, real apiserver)', () => 
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const stopped = await s.bay('stuck');
     expect(stopped.status?.nodes?.find((n) => n.name === firstWorker.name)?.state).toBe('Draining');
+    // Later reconciles keep saying where and why it stopped.
+    const still = stopped.status?.conditions?.find((c) => c.type === 'CertificatesReady');
+    expect(still).toMatchObject({ status: 'False', reason: 'RolloutFailed', message: expect.stringContaining(`rollout stopped at node ${firstWorker.name} (restart)`) });
     expect(await restartOrder(s, 'stuck')).toEqual([]);
     expect(serials(stopped)).toEqual(serials(before));
     expect(stopped.status?.certificates?.handledRequests?.rotateCertificates).toBeUndefined();

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../paths.js';
@@ -53,4 +53,16 @@ function shellQuote(args: readonly string[]): string {
 
 function withoutDockerVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('DOCKER_')));
+}
+
+/**
+ * A bundle directory for the docker CLI made of a bundle's docker.env (endpoint, DOCKER_TLS_VERIFY), pointed
+ * at this directory, and the PEM files given, each copied from the bundle directory named.
+ */
+export async function mixedBundle(webDir: string, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'marina-mixed-'));
+  const script = await readFile(join(webDir, 'docker.env'), 'utf8');
+  await writeFile(join(dir, 'docker.env'), script.replaceAll(webDir, dir));
+  for (const [file, source] of Object.entries(files)) await copyFile(join(source, file), join(dir, file));
+  return dir;
 }

@@ -38,12 +38,27 @@ function facts(nodes: NodeFact[], over: Partial<BayFacts> = {}): BayFacts {
 
 const conditions = (b: Bay, f: BayFacts) => Object.fromEntries((computeBayStatus(b, f, now).conditions ?? []).map((c) => [c.type, `${c.status} ${c.reason}`]));
 
+describe('kstatus conventions', () => {
+  it('a bay still being built is Reconciling; one only a person can unblock is Stalled, not Reconciling', () => {
+    const building = computeBayStatus(bay(), facts([node(0), node(1, { state: 'Provisioning', ready: false })]), now);
+    const conditionOf = (s: typeof building, type: string) => s.conditions?.find((c) => c.type === type);
+    expect(conditionOf(building, 'Reconciling')).toMatchObject({ status: 'True' });
+    expect(conditionOf(building, 'Stalled')).toMatchObject({ status: 'False' });
+    const conflict = { phase: 'credentials' as const, kind: 'terminal' as const, reason: 'SecretConflict' as const, message: 'Secret team-a/web-credentials exists', cause: undefined };
+    const stuck = computeBayStatus(bay(), facts([node(0), node(1)], { credentials: undefined, credentialsFailure: conflict }), now);
+    expect(conditionOf(stuck, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretConflict', message: expect.stringContaining('web-credentials') });
+    expect(conditionOf(stuck, 'Reconciling')).toMatchObject({ status: 'False' });
+  });
+});
+
 describe('the status of a bay, computed from facts in one place', () => {
-  it('is Ready with every condition True when nodes, swarm and credentials are all there', () => {
+  it('is Ready with every condition True (and kstatus\' Reconciling and Stalled False) when nodes, swarm and credentials are all there', () => {
     const status = computeBayStatus(bay(), facts([node(0), node(1)]), now);
     expect(status.phase).toBe('Ready');
-    expect(status.conditions?.map((c) => c.type)).toEqual(['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady']);
-    expect(status.conditions?.every((c) => c.status === 'True' && c.observedGeneration === 2)).toBe(true);
+    expect(status.conditions?.map((c) => c.type)).toEqual(['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady', 'Reconciling', 'Stalled']);
+    const positive = status.conditions!.slice(0, 4);
+    expect(positive.every((c) => c.status === 'True' && c.observedGeneration === 2)).toBe(true);
+    expect(status.conditions!.slice(4).map((c) => c.status)).toEqual(['False', 'False']);
     expect(status.readyNodes).toBe(2);
     expect(status.observedGeneration).toBe(2);
   });
