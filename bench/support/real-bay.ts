@@ -33,7 +33,14 @@ export async function withRealBay<T>(options: RealBayOptions, body: (bench: Real
   await testNodeImage(host);
   const provider = hostProvider(host);
   const env = await startKubeEnv();
-  const operator = new OperatorProcess(env.kubeconfigPath, ['--probe-interval', '5', '--resync', '30', '--log-level', 'info']);
+  const operator = new OperatorProcess(env.kubeconfigPath, [
+    '--probe-interval',
+    '5',
+    '--resync',
+    '30',
+    '--log-level',
+    'info',
+  ]);
   const { namespace, bay } = options;
   try {
     await sweepNamespaceNodes(provider, namespace);
@@ -41,9 +48,21 @@ export async function withRealBay<T>(options: RealBayOptions, body: (bench: Real
     await mustKubectl(env.kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(options.aggregate, host) });
     operator.start();
-    await mustKubectl(env.kubectl, ['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${options.aggregate}`]);
+    await mustKubectl(env.kubectl, [
+      'wait',
+      '--for=condition=Ready',
+      '--timeout=120s',
+      `hostaggregate/${options.aggregate}`,
+    ]);
     await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input: options.bayYaml });
-    const waited = await env.kubectl(['wait', '-n', namespace, '--for=condition=Ready', '--timeout=600s', `bay/${bay}`]);
+    const waited = await env.kubectl([
+      'wait',
+      '-n',
+      namespace,
+      '--for=condition=Ready',
+      '--timeout=600s',
+      `bay/${bay}`,
+    ]);
     if (waited.code !== 0) throw new Error(`${bay} not Ready: ${waited.stderr}\n${operator.logTail()}`);
     return await body({ kubectl: env.kubectl, kubeconfigPath: env.kubeconfigPath, operator });
   } catch (err) {

@@ -40,7 +40,8 @@ export function progressLine(bay: Bay | undefined, elapsedMs: number): string {
 export function verdictOf(bay: Bay | undefined): 'ready' | 'failed' | 'waiting' {
   const ready = bay?.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status === 'True' && ready.observedGeneration === bay?.metadata.generation) return 'ready';
-  if (bay?.status?.phase === 'Failed' || (ready?.status === 'False' && NEEDS_A_PERSON.has(ready.reason))) return 'failed';
+  if (bay?.status?.phase === 'Failed' || (ready?.status === 'False' && NEEDS_A_PERSON.has(ready.reason)))
+    return 'failed';
   return 'waiting';
 }
 
@@ -53,7 +54,8 @@ export async function waitForBay(options: WaitOptions): Promise<number> {
   const kubeConfig = new KubeConfig();
   if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
   else kubeConfig.loadFromDefault();
-  const namespace = options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+  const namespace =
+    options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
   const client = await KubeClient.fromKubeConfig(kubeConfig);
   const out = options.progress ?? process.stderr;
   const started = Date.now();
@@ -72,7 +74,10 @@ export async function waitForBay(options: WaitOptions): Promise<number> {
       if (verdict !== 'waiting' || Date.now() - started >= options.timeoutMs) {
         if (out.isTTY) out.write('\n');
         if (verdict === 'ready') printBay(bay!, options.output);
-        else out.write(`${verdict === 'failed' ? stoppedMessage(bay, namespace, options.bay) : timeoutMessage(options, namespace)}\n`);
+        else
+          out.write(
+            `${verdict === 'failed' ? stoppedMessage(bay, namespace, options.bay) : timeoutMessage(options, namespace)}\n`,
+          );
         return verdict === 'ready' ? WAIT_EXIT.ready : verdict === 'failed' ? WAIT_EXIT.failed : WAIT_EXIT.timeout;
       }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
@@ -104,5 +109,8 @@ async function readBay(client: KubeClient, namespace: string, name: string): Pro
 function printBay(bay: Bay, output: OutputFormat): void {
   if (output === 'json') console.log(JSON.stringify(bay, null, 2));
   else if (output === 'yaml') console.log(stringify(bay).trimEnd());
-  else console.log(`bay ${bay.metadata.namespace}/${bay.metadata.name} is Ready at ${bay.status?.endpoint ?? '?'}; next: marina env ${bay.metadata.name} -n ${bay.metadata.namespace}`);
+  else
+    console.log(
+      `bay ${bay.metadata.namespace}/${bay.metadata.name} is Ready at ${bay.status?.endpoint ?? '?'}; next: marina env ${bay.metadata.name} -n ${bay.metadata.namespace}`,
+    );
 }

@@ -9,7 +9,11 @@ import { CLOCK_SKEW_ALLOWANCE_MS } from './validity.js';
  * the old CA (leaf → cross → old root), and by one that trusts only the new CA (leaf → new root).
  * That is what lets tenants keep their old bundle while nodes move to the new CA, one by one.
  */
-export function crossSignAuthority(next: CertificateAuthority, previous: CertificateAuthority, now: Date = new Date()): string {
+export function crossSignAuthority(
+  next: CertificateAuthority,
+  previous: CertificateAuthority,
+  now: Date = new Date(),
+): string {
   const nextCert = forge.pki.certificateFromPem(next.certPem);
   const notAfter = Math.min(next.notAfter.getTime(), previous.notAfter.getTime());
   return signCertificate(

@@ -3,7 +3,10 @@ import { DOCKER_TLS_PORT, type DockerClientOptions } from './client.js';
 import { SwarmError } from './errors.js';
 
 /** The same endpoint and TLS material as a Docker client's (dockerd requires a client certificate). */
-export type ServedCertificateRequest = Pick<DockerClientOptions, 'address' | 'port' | 'caPems' | 'certPem' | 'keyPem' | 'timeoutMs'>;
+export type ServedCertificateRequest = Pick<
+  DockerClientOptions,
+  'address' | 'port' | 'caPems' | 'certPem' | 'keyPem' | 'timeoutMs'
+>;
 
 /**
  * The serial (lowercase hex, as OpenSSL prints it) of the certificate a node's dockerd serves, read
@@ -32,9 +35,21 @@ export function readServedCertificate(request: ServedCertificateRequest): Promis
       const serial = socket.getPeerCertificate().serialNumber?.toLowerCase();
       socket.end();
       if (serial) resolve(serial);
-      else reject(new SwarmError('tls', { address: endpoint, operation: 'read-served-certificate' }, 'the server showed no certificate'));
+      else
+        reject(
+          new SwarmError(
+            'tls',
+            { address: endpoint, operation: 'read-served-certificate' },
+            'the server showed no certificate',
+          ),
+        );
     });
     // Only the error code: OpenSSL messages are safe, but codes are what callers match on.
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code?.startsWith('ERR_SSL') || err.code?.includes('CERT') ? 'tls' : 'unreachable', err.code ?? err.message));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code?.startsWith('ERR_SSL') || err.code?.includes('CERT') ? 'tls' : 'unreachable',
+        err.code ?? err.message,
+      ),
+    );
   });
 }

@@ -36,12 +36,21 @@ export function decideAutoscale(input: AutoscaleInput): AutoscaleDecision {
   if (!pressure) return { kind: 'steady' };
   const maxNodes = spec.maxNodes ?? desired;
   if (desired >= maxNodes) {
-    return { kind: 'blocked', reason: 'MaxNodesReached', message: `${pressure}, but the bay has its maxNodes (${maxNodes}); tasks may stay pending` };
+    return {
+      kind: 'blocked',
+      reason: 'MaxNodesReached',
+      message: `${pressure}, but the bay has its maxNodes (${maxNodes}); tasks may stay pending`,
+    };
   }
   const cooldownMs = parseDuration(spec.cooldown ?? '1m');
   const until = input.lastScaleUp ? input.lastScaleUp.getTime() + cooldownMs : 0;
   if (now.getTime() < until) {
-    return { kind: 'blocked', reason: 'CoolingDown', message: `${pressure}; the last scale-up was less than ${spec.cooldown} ago`, retryAt: new Date(until) };
+    return {
+      kind: 'blocked',
+      reason: 'CoolingDown',
+      message: `${pressure}; the last scale-up was less than ${spec.cooldown} ago`,
+      retryAt: new Date(until),
+    };
   }
   const target = Math.min(maxNodes, Math.max(desired + 1, nodesFor(usage, perNode, threshold)));
   return { kind: 'grow', target, reason: `${pressure}: ${desired} → ${target} nodes` };
@@ -76,7 +85,9 @@ export function nodesFor(usage: SwarmUsage, perNode: Resources, threshold: numbe
  * flavor has no room.
  */
 export function capacityNote(usage: SwarmUsage, perNode: Resources): string | undefined {
-  const differing = usage.nodes.filter((n) => n.schedulable && (n.reportedMemoryBytes > perNode.memoryBytes || n.reportedNanoCpus > perNode.nanoCpus));
+  const differing = usage.nodes.filter(
+    (n) => n.schedulable && (n.reportedMemoryBytes > perNode.memoryBytes || n.reportedNanoCpus > perNode.nanoCpus),
+  );
   if (differing.length === 0) return undefined;
   const first = differing[0]!;
   const mib = (bytes: number): number => Math.round(bytes / 1024 ** 2);

@@ -13,7 +13,14 @@ import {
 } from '../../pki/index.js';
 import { internalSecretNames, legacySecretNames } from './names.js';
 import { authorityOnce, derivedOnce, inspectOnce, issuedByOnce } from './parsed-pki.js';
-import { ensureSecret, moveLegacySecret, readOwnSecret, writeSecret, type SecretAccess, type SecretRef } from './secrets.js';
+import {
+  ensureSecret,
+  moveLegacySecret,
+  readOwnSecret,
+  writeSecret,
+  type SecretAccess,
+  type SecretRef,
+} from './secrets.js';
 
 /** Secret keys of kubernetes.io/tls, used for the CA, the operator's client and each node's server. */
 const TLS_CRT = 'tls.crt';
@@ -53,9 +60,18 @@ export interface RenewalContext {
   readonly reissueIssuedBefore?: Date;
 }
 
-export const caSecretRef = (access: SecretAccess, bay: Bay): SecretRef => ({ namespace: access.operatorNamespace, name: internalSecretNames(bay.metadata.uid!).ca });
-const operatorSecretRef = (access: SecretAccess, bay: Bay): SecretRef => ({ namespace: access.operatorNamespace, name: internalSecretNames(bay.metadata.uid!).operatorClient });
-export const nodeSecretRef = (access: SecretAccess, bay: Bay, index: number): SecretRef => ({ namespace: access.operatorNamespace, name: internalSecretNames(bay.metadata.uid!).node(index) });
+export const caSecretRef = (access: SecretAccess, bay: Bay): SecretRef => ({
+  namespace: access.operatorNamespace,
+  name: internalSecretNames(bay.metadata.uid!).ca,
+});
+const operatorSecretRef = (access: SecretAccess, bay: Bay): SecretRef => ({
+  namespace: access.operatorNamespace,
+  name: internalSecretNames(bay.metadata.uid!).operatorClient,
+});
+export const nodeSecretRef = (access: SecretAccess, bay: Bay, index: number): SecretRef => ({
+  namespace: access.operatorNamespace,
+  name: internalSecretNames(bay.metadata.uid!).node(index),
+});
 
 /** The bay's CA as read from its Secret, before marina's client certificate is looked at. */
 export type BayAuthority = Omit<BayPki, 'operator'>;
@@ -68,12 +84,22 @@ export type BayAuthority = Omit<BayPki, 'operator'>;
 export async function ensureBayCa(access: SecretAccess, bay: Bay, signal?: AbortSignal): Promise<BayAuthority> {
   await moveLegacySecrets(access, bay, signal);
   const policy = parseTlsPolicy(bay.spec.tls);
-  const caData = await ensureSecret(access, bay, caSecretRef(access, bay), TLS_TYPE, async () => {
-    const ca = await createCertificateAuthority({ commonName: caCommonName(bay) });
-    return { [TLS_CRT]: ca.certPem, [TLS_KEY]: ca.keyPem };
-  }, signal);
+  const caData = await ensureSecret(
+    access,
+    bay,
+    caSecretRef(access, bay),
+    TLS_TYPE,
+    async () => {
+      const ca = await createCertificateAuthority({ commonName: caCommonName(bay) });
+      return { [TLS_CRT]: ca.certPem, [TLS_KEY]: ca.keyPem };
+    },
+    signal,
+  );
   const ca = authorityOnce(caData[TLS_CRT]!, caData[TLS_KEY]!);
-  const previous = caData[PREVIOUS_CRT] && caData[CROSS_CRT] ? { caPem: caData[PREVIOUS_CRT], crossPem: caData[CROSS_CRT] } : undefined;
+  const previous =
+    caData[PREVIOUS_CRT] && caData[CROSS_CRT]
+      ? { caPem: caData[PREVIOUS_CRT], crossPem: caData[CROSS_CRT] }
+      : undefined;
   return { ca, ...(previous ? { previous } : {}), policy };
 }
 
@@ -82,11 +108,21 @@ export async function ensureBayCa(access: SecretAccess, bay: Bay, signal?: Abort
  * CA. Nodes accept the new one at once (same CA, or the new CA with its cross-signed chain), so it
  * needs no rollout.
  */
-export async function withOperatorClient(access: SecretAccess, bay: Bay, authority: BayAuthority, renewal: RenewalContext, signal?: AbortSignal): Promise<BayPki> {
+export async function withOperatorClient(
+  access: SecretAccess,
+  bay: Bay,
+  authority: BayAuthority,
+  renewal: RenewalContext,
+  signal?: AbortSignal,
+): Promise<BayPki> {
   const ref = operatorSecretRef(access, bay);
   let operator = storedLeaf(readOwnSecret(access, bay, ref));
   if (!operator || leafRenewalCause(operator, authority.ca, authority.policy, renewal) !== undefined) {
-    const issued = await issueClientCertificate(authority.ca, { identity: 'marina-operator', validityMs: authority.policy.validityMs, now: issueTimeOf(renewal) });
+    const issued = await issueClientCertificate(authority.ca, {
+      identity: 'marina-operator',
+      validityMs: authority.policy.validityMs,
+      now: issueTimeOf(renewal),
+    });
     await writeSecret(access, bay, ref, TLS_TYPE, { [TLS_CRT]: issued.certPem, [TLS_KEY]: issued.keyPem }, signal);
     operator = issued;
   }
@@ -98,17 +134,43 @@ export async function withOperatorClient(access: SecretAccess, bay: Bay, authori
  * all in one write of the CA Secret, so a crash leaves either the old state or the whole new one.
  * The old CA's key is not kept: nothing is issued from it again.
  */
-export async function startCaRotation(access: SecretAccess, bay: Bay, pki: BayAuthority, now: Date, signal?: AbortSignal): Promise<BayAuthority> {
-  const next = await createCertificateAuthority({ commonName: caCommonName(bay), organization: `marina CA of ${now.toISOString()}` });
+export async function startCaRotation(
+  access: SecretAccess,
+  bay: Bay,
+  pki: BayAuthority,
+  now: Date,
+  signal?: AbortSignal,
+): Promise<BayAuthority> {
+  const next = await createCertificateAuthority({
+    commonName: caCommonName(bay),
+    organization: `marina CA of ${now.toISOString()}`,
+  });
   const crossPem = crossSignAuthority(next, pki.ca, now);
-  const data = { [TLS_CRT]: next.certPem, [TLS_KEY]: next.keyPem, [PREVIOUS_CRT]: pki.ca.certPem, [CROSS_CRT]: crossPem };
+  const data = {
+    [TLS_CRT]: next.certPem,
+    [TLS_KEY]: next.keyPem,
+    [PREVIOUS_CRT]: pki.ca.certPem,
+    [CROSS_CRT]: crossPem,
+  };
   await writeSecret(access, bay, caSecretRef(access, bay), TLS_TYPE, data, signal);
   return { ...pki, ca: authorityOnce(next.certPem, next.keyPem), previous: { caPem: pki.ca.certPem, crossPem } };
 }
 
 /** Ends a CA rotation's overlap: the old CA and the cross-signed certificate leave the CA Secret. */
-export async function dropPreviousCa(access: SecretAccess, bay: Bay, pki: BayPki, signal?: AbortSignal): Promise<BayPki> {
-  await writeSecret(access, bay, caSecretRef(access, bay), TLS_TYPE, { [TLS_CRT]: pki.ca.certPem, [TLS_KEY]: pki.ca.keyPem }, signal);
+export async function dropPreviousCa(
+  access: SecretAccess,
+  bay: Bay,
+  pki: BayPki,
+  signal?: AbortSignal,
+): Promise<BayPki> {
+  await writeSecret(
+    access,
+    bay,
+    caSecretRef(access, bay),
+    TLS_TYPE,
+    { [TLS_CRT]: pki.ca.certPem, [TLS_KEY]: pki.ca.keyPem },
+    signal,
+  );
   return { ca: pki.ca, operator: pki.operator, policy: pki.policy };
 }
 
@@ -147,7 +209,12 @@ export function tlsGeneration(pki: BayPki, leafPem: string): string {
  * Whether a kept leaf must be issued anew, and why: it falls due (within renewBefore of its expiry),
  * was issued before a requested rotation began, or is not of the current CA. Pure, for the unit tests.
  */
-export function leafRenewalCause(leaf: StoredLeaf, ca: CertificateAuthority, policy: TlsPolicy, renewal: RenewalContext): RenewalCause | undefined {
+export function leafRenewalCause(
+  leaf: StoredLeaf,
+  ca: CertificateAuthority,
+  policy: TlsPolicy,
+  renewal: RenewalContext,
+): RenewalCause | undefined {
   if (renewal.now.getTime() >= leaf.notAfter.getTime() - policy.renewBeforeMs) return 'expiring';
   if (renewal.reissueIssuedBefore && issuedAt(leaf) < renewal.reissueIssuedBefore.getTime()) return 'requested';
   if (!issuedByOnce(leaf.certPem, ca.certPem)) return 'new-ca';
@@ -167,7 +234,8 @@ export function issueTimeOf(renewal: RenewalContext): Date {
 const issuedAt = (leaf: StoredLeaf): number => leaf.notBefore.getTime() + CLOCK_SKEW_ALLOWANCE_MS;
 
 /** The moment a leaf falls due for renewal. */
-export const renewalTimeOf = (leaf: { readonly notAfter: Date }, policy: TlsPolicy): Date => new Date(leaf.notAfter.getTime() - policy.renewBeforeMs);
+export const renewalTimeOf = (leaf: { readonly notAfter: Date }, policy: TlsPolicy): Date =>
+  new Date(leaf.notAfter.getTime() - policy.renewBeforeMs);
 
 /** A node's kept server certificate, read from the cache only, whatever its state. */
 export function storedNodeLeaf(access: SecretAccess, bay: Bay, index: number): StoredLeaf | undefined {
@@ -175,7 +243,12 @@ export function storedNodeLeaf(access: SecretAccess, bay: Bay, index: number): S
 }
 
 /** Why the node's kept server certificate cannot be served as it is, or undefined when it can. */
-export function nodeLeafRenewalCause(leaf: StoredLeaf | undefined, pki: BayPki, address: string, renewal: RenewalContext): RenewalCause | undefined {
+export function nodeLeafRenewalCause(
+  leaf: StoredLeaf | undefined,
+  pki: BayPki,
+  address: string,
+  renewal: RenewalContext,
+): RenewalCause | undefined {
   if (!leaf) return 'missing';
   if (!inspectOnce(leaf.certPem).sans.ipAddresses.includes(address)) return 'new-address';
   return leafRenewalCause(leaf, pki.ca, pki.policy, renewal);
@@ -203,7 +276,14 @@ export async function ensureNodeLeaf(
     validityMs: pki.policy.validityMs,
     now: issueTimeOf(renewal),
   });
-  await writeSecret(access, bay, nodeSecretRef(access, bay, node.index), TLS_TYPE, { [TLS_CRT]: issued.certPem, [TLS_KEY]: issued.keyPem }, signal);
+  await writeSecret(
+    access,
+    bay,
+    nodeSecretRef(access, bay, node.index),
+    TLS_TYPE,
+    { [TLS_CRT]: issued.certPem, [TLS_KEY]: issued.keyPem },
+    signal,
+  );
   return issued;
 }
 
@@ -220,8 +300,22 @@ async function moveLegacySecrets(access: SecretAccess, bay: Bay, signal?: AbortS
   const legacy = legacySecretNames(bay.metadata.name!);
   const inTenantNamespace = (name: string): SecretRef => ({ namespace: bay.metadata.namespace!, name });
   await moveLegacySecret(access, bay, inTenantNamespace(legacy.ca), caSecretRef(access, bay), TLS_TYPE, signal);
-  await moveLegacySecret(access, bay, inTenantNamespace(legacy.operatorClient), operatorSecretRef(access, bay), TLS_TYPE, signal);
+  await moveLegacySecret(
+    access,
+    bay,
+    inTenantNamespace(legacy.operatorClient),
+    operatorSecretRef(access, bay),
+    TLS_TYPE,
+    signal,
+  );
   for (const node of bay.status?.nodes ?? []) {
-    await moveLegacySecret(access, bay, inTenantNamespace(legacy.node(node.name)), nodeSecretRef(access, bay, node.index), TLS_TYPE, signal);
+    await moveLegacySecret(
+      access,
+      bay,
+      inTenantNamespace(legacy.node(node.name)),
+      nodeSecretRef(access, bay, node.index),
+      TLS_TYPE,
+      signal,
+    );
   }
 }

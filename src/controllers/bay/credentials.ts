@@ -1,6 +1,13 @@
 import type { Bay } from '../../api/types.generated.js';
 import { BUNDLE_FILES, caBundle, issueClientCertificate } from '../../pki/index.js';
-import { issueTimeOf, leafRenewalCause, presentedChain, trustedCaPems, type BayPki, type RenewalContext } from './certificates.js';
+import {
+  issueTimeOf,
+  leafRenewalCause,
+  presentedChain,
+  trustedCaPems,
+  type BayPki,
+  type RenewalContext,
+} from './certificates.js';
 import { credentialsSecretName } from './names.js';
 import { bundleOnce, inspectOnce } from './parsed-pki.js';
 import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
@@ -32,7 +39,8 @@ export async function publishCredentials(
   const existing = readOwnSecret(access, bay, ref);
   const kept = keptClient(existing);
   const cause = kept ? leafRenewalCause(kept, pki.ca, pki.policy, renewal) : 'missing';
-  const keepOldBundle = kept !== undefined && existing?.[BUNDLE_FILES.ca] !== undefined && cause === 'new-ca' && renewal.holdOldCa;
+  const keepOldBundle =
+    kept !== undefined && existing?.[BUNDLE_FILES.ca] !== undefined && cause === 'new-ca' && renewal.holdOldCa;
   let files: { caPem: string; certPem: string; keyPem: string };
   if (keepOldBundle) {
     files = { caPem: existing[BUNDLE_FILES.ca]!, certPem: kept.certPem, keyPem: kept.keyPem };
@@ -40,14 +48,22 @@ export async function publishCredentials(
     files = { caPem: pki.ca.certPem, certPem: kept.certPem, keyPem: kept.keyPem };
   } else {
     const identity = `bay-user:${bay.metadata.namespace}/${bay.metadata.name}`;
-    const issued = await issueClientCertificate(pki.ca, { identity, validityMs: pki.policy.validityMs, now: issueTimeOf(renewal) });
+    const issued = await issueClientCertificate(pki.ca, {
+      identity,
+      validityMs: pki.policy.validityMs,
+      now: issueTimeOf(renewal),
+    });
     // Issued while nodes still move to a new CA: a chain and trust that work on both kinds of node.
     files = renewal.holdOldCa
       ? { caPem: caBundle(trustedCaPems(pki)), certPem: presentedChain(pki, issued.certPem), keyPem: issued.keyPem }
       : { caPem: pki.ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
   }
   await writeSecret(access, bay, ref, 'Opaque', bundleOnce(files.caPem, files.certPem, files.keyPem, endpoint), signal);
-  return { secretName, clientNotAfter: inspectOnce(files.certPem).notAfter, renewed: !kept || (cause !== undefined && !keepOldBundle) };
+  return {
+    secretName,
+    clientNotAfter: inspectOnce(files.certPem).notAfter,
+    renewed: !kept || (cause !== undefined && !keepOldBundle),
+  };
 }
 
 function keptClient(data: Record<string, string> | undefined) {

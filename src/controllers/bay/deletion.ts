@@ -41,10 +41,17 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
     await deps.events.record(bay, { type: 'Warning', reason: REASONS.deletionBlocked, action: 'Delete', note });
     deps.metrics?.reconcileError('bay', REASONS.deletionBlocked);
     // Retried with backoff, not on a timer: the hosts may be gone for hours. A host coming back wakes the bay.
-    throw new BayRetryError([{ phase: 'nodes', kind: 'transient', reason: REASONS.deletionBlocked, message: note, cause: undefined }]);
+    throw new BayRetryError([
+      { phase: 'nodes', kind: 'transient', reason: REASONS.deletionBlocked, message: note, cause: undefined },
+    ]);
   }
   if (left.length > 0) {
-    await deps.events.record(bay, { type: 'Warning', reason: 'NodesReleased', action: 'Delete', note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})` });
+    await deps.events.record(bay, {
+      type: 'Warning',
+      reason: 'NodesReleased',
+      action: 'Delete',
+      note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})`,
+    });
   }
   await deleteSecrets(deps.client, bay, ctx.signal);
   await deleteInternalSecrets(deps, bay, ctx.signal);
@@ -62,7 +69,12 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, discovery: Discove
       try {
         await ref!.provider!.deleteNode(node.name);
         deps.inventory.dropNode(ref!.inventoryKey, node.name);
-        await deps.events.record(bay, { type: 'Normal', reason: 'NodeDeleted', action: 'Delete', note: `node ${node.name} deleted from host ${node.host}` });
+        await deps.events.record(bay, {
+          type: 'Normal',
+          reason: 'NodeDeleted',
+          action: 'Delete',
+          note: `node ${node.name} deleted from host ${node.host}`,
+        });
       } catch (err) {
         left.push(`${node.name} on ${node.host} (${err instanceof Error ? err.message : String(err)})`);
       }
@@ -86,22 +98,33 @@ async function releaseNodes(deps: BayControllerDeps, bay: Bay, discovery: Discov
     }
   }
   if (released.length > 0) {
-    await deps.events.record(bay, { type: 'Normal', reason: 'NodesRetained', action: 'Delete', note: `left running, unmanaged: ${released.join(', ')}` });
+    await deps.events.record(bay, {
+      type: 'Normal',
+      reason: 'NodesRetained',
+      action: 'Delete',
+      note: `left running, unmanaged: ${released.join(', ')}`,
+    });
   }
   return released;
 }
 
 async function bayLabelledSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<SecretObject[]> {
-  const list = await client.list<SecretObject>(SECRET, { namespace: bay.metadata.namespace!, labelSelector: `${BAY_LABEL}=${bay.metadata.name}` }, signal);
+  const list = await client.list<SecretObject>(
+    SECRET,
+    { namespace: bay.metadata.namespace!, labelSelector: `${BAY_LABEL}=${bay.metadata.name}` },
+    signal,
+  );
   // The label is a name; the owner reference is the identity (a new bay of the same name owns its own).
   return list.items.filter((s) => s.metadata.ownerReferences?.some((r) => r.uid === bay.metadata.uid));
 }
 
 async function deleteSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<void> {
   for (const secret of await bayLabelledSecrets(client, bay, signal)) {
-    await client.delete(SECRET, { namespace: secret.metadata.namespace!, name: secret.metadata.name! }, signal).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await client
+      .delete(SECRET, { namespace: secret.metadata.namespace!, name: secret.metadata.name! }, signal)
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
   }
 }
 
@@ -112,7 +135,11 @@ async function deleteSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal)
  */
 async function deleteInternalSecrets(deps: BayControllerDeps, bay: Bay, signal?: AbortSignal): Promise<void> {
   const namespace = deps.secrets.operatorNamespace;
-  const list = await deps.client.list<SecretObject>(SECRET, { namespace, labelSelector: `${BAY_UID_LABEL}=${bay.metadata.uid}` }, signal);
+  const list = await deps.client.list<SecretObject>(
+    SECRET,
+    { namespace, labelSelector: `${BAY_UID_LABEL}=${bay.metadata.uid}` },
+    signal,
+  );
   for (const secret of list.items) await deleteSecret(deps.client, namespace, secret.metadata.name!, signal);
 }
 
@@ -120,6 +147,12 @@ async function deleteInternalSecrets(deps: BayControllerDeps, bay: Bay, signal?:
 async function releaseSecrets(client: KubeClient, bay: Bay, signal?: AbortSignal): Promise<void> {
   for (const secret of await bayLabelledSecrets(client, bay, signal)) {
     const ownerReferences = (secret.metadata.ownerReferences ?? []).filter((r) => r.uid !== bay.metadata.uid);
-    await client.patch(SECRET, { namespace: secret.metadata.namespace!, name: secret.metadata.name! }, 'merge', { metadata: { ownerReferences } }, { signal });
+    await client.patch(
+      SECRET,
+      { namespace: secret.metadata.namespace!, name: secret.metadata.name! },
+      'merge',
+      { metadata: { ownerReferences } },
+      { signal },
+    );
   }
 }

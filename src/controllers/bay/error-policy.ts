@@ -21,7 +21,8 @@ export function nextStep(scope: BayScope, converged: boolean, timing: BayTiming,
   const transient = scope.failures.filter((f) => f.kind === 'transient');
   const terminal = scope.failures.filter((f) => f.kind === 'terminal');
   if (transient.length > 0) throw new BayRetryError(transient);
-  if (terminal.length === 0 && (rotationMoving(scope) || scope.autoscale?.decision.kind === 'grow')) return { requeueAfter: timing.retryMs };
+  if (terminal.length === 0 && (rotationMoving(scope) || scope.autoscale?.decision.kind === 'grow'))
+    return { requeueAfter: timing.retryMs };
   const wake = { requeueAfter: untilNextWake(scope, timing, now) };
   if (converged) return wake;
   if (terminal.length > 0 && !progressing(scope)) throw terminalErrorOf(terminal);
@@ -34,7 +35,9 @@ function rotationMoving(scope: BayScope): boolean {
   const rotation = scope.rotation;
   if (rotation?.stoppedTime) return scope.swarmCaRotation !== undefined;
   const rolling = rotation !== undefined && rotation.step !== 'Overlap';
-  return rolling || (scope.rollout?.pending ?? 0) > 0 || scope.swarmCaRotation !== undefined || scope.finished.length > 0;
+  return (
+    rolling || (scope.rollout?.pending ?? 0) > 0 || scope.swarmCaRotation !== undefined || scope.finished.length > 0
+  );
 }
 
 /**

@@ -20,9 +20,15 @@ export function factsOf(scope: BayScope): BayFacts {
   return {
     certificates: scope.pki
       ? { ok: true, caNotAfter: scope.pki.ca.notAfter, operatorNotAfter: scope.pki.operator.notAfter }
-      : { ok: false, reason: certificateFailure?.reason ?? REASONS.certificatesFailed, message: certificateFailure?.message ?? 'the bay\'s certificates are not ready' },
+      : {
+          ok: false,
+          reason: certificateFailure?.reason ?? REASONS.certificatesFailed,
+          message: certificateFailure?.message ?? "the bay's certificates are not ready",
+        },
     desired: scope.plan?.desired ?? Math.max(bay.spec.nodes, bay.status?.nodes?.length ?? 0),
-    nodes: scope.plan ? [...scope.nodes.map((n) => nodeFact(scope, n)), ...lostFacts(scope)] : (bay.status?.nodes ?? []).map(unchanged),
+    nodes: scope.plan
+      ? [...scope.nodes.map((n) => nodeFact(scope, n)), ...lostFacts(scope)]
+      : (bay.status?.nodes ?? []).map(unchanged),
     unschedulable: scope.scheduled?.unschedulable ?? [],
     ...(scope.fitsNowhere ? { fitsNowhere: true } : {}),
     unreachable: discovery?.unreachable ?? new Map(),
@@ -30,7 +36,10 @@ export function factsOf(scope: BayScope): BayFacts {
     ...(swarmFailure ? { swarmError: swarmFailure.message } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(scope.credentials ? { credentials: scope.credentials } : {}),
-    nodeFailures: [...nodeFailures.filter((f) => f.kind === 'terminal'), ...nodeFailures.filter((f) => f.kind === 'transient')],
+    nodeFailures: [
+      ...nodeFailures.filter((f) => f.kind === 'terminal'),
+      ...nodeFailures.filter((f) => f.kind === 'transient'),
+    ],
     rotation: rotationFacts(scope),
     ...(scope.autoscale ? { autoscale: scope.autoscale } : {}),
     ...(credentialsFailure ? { credentialsFailure } : {}),
@@ -41,22 +50,54 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
   const { bay, swarm, discovery } = scope;
   const outcome: NodeOutcome | undefined = scope.outcomes.get(n.index);
   const name = nameOf(bay, n.index, n);
-  const base = { name, index: n.index, role: n.role, ...(n.aggregate ? { aggregate: n.aggregate } : {}), ...(n.host ? { host: n.host } : {}) };
+  const base = {
+    name,
+    index: n.index,
+    role: n.role,
+    ...(n.aggregate ? { aggregate: n.aggregate } : {}),
+    ...(n.host ? { host: n.host } : {}),
+  };
   if (n.state === 'unknown') {
     const why = discovery?.unreachable.get(hostKey(n.aggregate ?? '', n.host ?? '')) ?? 'host unreachable';
-    return { ...base, state: 'Lost', ready: false, problem: `host cannot be reached (${why}); the node is kept, not replaced`, ...(n.recorded?.address ? { address: n.recorded.address } : {}) };
+    return {
+      ...base,
+      state: 'Lost',
+      ready: false,
+      problem: `host cannot be reached (${why}); the node is kept, not replaced`,
+      ...(n.recorded?.address ? { address: n.recorded.address } : {}),
+    };
   }
   // Not looked at this time (its phase could not run): as status last said, or Pending if never seen.
   if (!outcome) return n.recorded ? unchanged(n.recorded) : { ...base, state: 'Pending', ready: false };
   if (!outcome.ok) {
-    return { ...base, state: outcome.stage === 'provision' ? 'Provisioning' : 'Running', ready: false, problem: outcome.failure.message, ...(outcome.address ? { address: outcome.address } : {}) };
+    return {
+      ...base,
+      state: outcome.stage === 'provision' ? 'Provisioning' : 'Running',
+      ready: false,
+      problem: outcome.failure.message,
+      ...(outcome.address ? { address: outcome.address } : {}),
+    };
   }
   const member = swarm?.members.get(name);
-  const tls = { certificateNotAfter: outcome.tls.notAfter, certificateSerial: outcome.tls.serial, tlsGeneration: outcome.tls.generation };
+  const tls = {
+    certificateNotAfter: outcome.tls.notAfter,
+    certificateSerial: outcome.tls.serial,
+    tlsGeneration: outcome.tls.generation,
+  };
   // Drained and not brought back: a rollout stopped at this node (now, or in an earlier reconcile).
   if (scope.rollout?.stoppedAt === name || member?.availability === 'drain') {
-    const why = scope.failures.find((f) => f.phase === 'rollout' && f.node === name)?.message ?? 'drained by a rollout that stopped here';
-    return { ...base, state: 'Draining', ready: false, address: outcome.address, ...tls, ...(member ? { swarmNodeID: member.id } : {}), problem: why };
+    const why =
+      scope.failures.find((f) => f.phase === 'rollout' && f.node === name)?.message ??
+      'drained by a rollout that stopped here';
+    return {
+      ...base,
+      state: 'Draining',
+      ready: false,
+      address: outcome.address,
+      ...tls,
+      ...(member ? { swarmNodeID: member.id } : {}),
+      problem: why,
+    };
   }
   const ready = member?.state === 'ready';
   const problem = ready ? driftProblem(outcome) : member ? `swarm member is ${member.state}` : 'not a swarm member yet';

@@ -1,10 +1,26 @@
-import { HostApiError, HostError, HostOperationError, InvalidNodeSpecError, NodeConflictError } from '../../hosts/index.js';
+import {
+  HostApiError,
+  HostError,
+  HostOperationError,
+  InvalidNodeSpecError,
+  NodeConflictError,
+} from '../../hosts/index.js';
 import { ApiError, TransportError } from '../../runtime/errors.js';
 import { SwarmError } from '../../swarm/index.js';
 import { REASONS, type Reason } from './reasons.js';
 import { SecretConflictError } from './secrets.js';
 
-export type PhaseName = 'certificates' | 'discovery' | 'placement' | 'nodes' | 'swarm' | 'autoscale' | 'rollout' | 'swarmCa' | 'rotation' | 'credentials';
+export type PhaseName =
+  | 'certificates'
+  | 'discovery'
+  | 'placement'
+  | 'nodes'
+  | 'swarm'
+  | 'autoscale'
+  | 'rollout'
+  | 'swarmCa'
+  | 'rotation'
+  | 'credentials';
 
 /**
  * transient: retrying may cure it (a host briefly away, a node that failed to start) — the bay is
@@ -37,10 +53,13 @@ export function classifyFailure(phase: PhaseName, error: unknown, node?: string)
 }
 
 function messageFor(phase: PhaseName, error: unknown): string {
-  if (error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError) return error.message;
+  if (error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError)
+    return error.message;
   if (error instanceof RolloutError || error instanceof TlsUnansweredError) return error.message;
-  if (error instanceof TransportError) return `the Kubernetes API did not answer ${error.method} ${error.path}; retrying`;
-  if (error instanceof ApiError) return `the Kubernetes API refused ${error.method} ${error.path}: ${error.code} ${error.reason}`;
+  if (error instanceof TransportError)
+    return `the Kubernetes API did not answer ${error.method} ${error.path}; retrying`;
+  if (error instanceof ApiError)
+    return `the Kubernetes API refused ${error.method} ${error.path}: ${error.code} ${error.reason}`;
   return `unexpected error in the ${phase} phase (${errorName(error)}); see the operator's logs`;
 }
 
@@ -50,10 +69,13 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
   if (error instanceof SecretConflictError) return terminal(REASONS.secretConflict);
   if (error instanceof NodeConflictError) return terminal(REASONS.nodeNameConflict);
   if (error instanceof InvalidNodeSpecError) return terminal(REASONS.nodeConfigRejected);
-  if (error instanceof HostApiError && error.status === 400 && isNodeConfiguration(error.operation)) return terminal(REASONS.nodeConfigRejected);
-  if (error instanceof HostOperationError && error.operation === 'start-node') return transient(REASONS.nodeStartFailed);
+  if (error instanceof HostApiError && error.status === 400 && isNodeConfiguration(error.operation))
+    return terminal(REASONS.nodeConfigRejected);
+  if (error instanceof HostOperationError && error.operation === 'start-node')
+    return transient(REASONS.nodeStartFailed);
   if (error instanceof HostError) {
-    const away = error.code === 'unreachable' || error.code === 'timeout' || error.code === 'tls' || error.code === 'unauthorized';
+    const away =
+      error.code === 'unreachable' || error.code === 'timeout' || error.code === 'tls' || error.code === 'unauthorized';
     return transient(away ? REASONS.hostUnreachable : REASONS.nodeNotReady);
   }
   if (error instanceof SwarmError) return transient(phase === 'swarm' ? REASONS.swarmFailed : REASONS.dockerdFailed);
@@ -62,7 +84,8 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
   return transient(phase === 'certificates' ? REASONS.certificatesFailed : REASONS.internalError);
 }
 
-const isNodeConfiguration = (operation: string): boolean => operation === 'ensure-node' || operation === 'reconfigure-node';
+const isNodeConfiguration = (operation: string): boolean =>
+  operation === 'ensure-node' || operation === 'reconfigure-node';
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
@@ -88,7 +111,9 @@ export class TlsUnansweredError extends Error {
     readonly node: string,
     readonly address: string,
   ) {
-    super(`node ${node} does not answer marina over TLS at ${address}; it is repaired by a drained restart with fresh certificates`);
+    super(
+      `node ${node} does not answer marina over TLS at ${address}; it is repaired by a drained restart with fresh certificates`,
+    );
   }
 }
 

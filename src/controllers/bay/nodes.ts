@@ -1,9 +1,30 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
 import { parseBytes } from '../../api/quantity.js';
-import { waitForNodeAddress, type HostProvider, type NodeDrift, type NodeInfo, type NodeSpec } from '../../hosts/index.js';
-import { applyDockerdTls, bindNode, dockerClient, readLocalSwarmState, readServedCertificate, type DockerClient } from '../../swarm/index.js';
+import {
+  waitForNodeAddress,
+  type HostProvider,
+  type NodeDrift,
+  type NodeInfo,
+  type NodeSpec,
+} from '../../hosts/index.js';
+import {
+  applyDockerdTls,
+  bindNode,
+  dockerClient,
+  readLocalSwarmState,
+  readServedCertificate,
+  type DockerClient,
+} from '../../swarm/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
-import { ensureNodeLeaf, presentedChain, storedNodeLeaf, tlsGeneration, trustedCaPems, type BayPki, type RenewalContext } from './certificates.js';
+import {
+  ensureNodeLeaf,
+  presentedChain,
+  storedNodeLeaf,
+  tlsGeneration,
+  trustedCaPems,
+  type BayPki,
+  type RenewalContext,
+} from './certificates.js';
 import type { BayControllerDeps, NodeDockerFactory, NodeDockerTls, ServedCertificateReader } from './deps.js';
 import { classifyFailure, TlsUnansweredError, type BayFailure } from './failures.js';
 import { inspectOnce } from './parsed-pki.js';
@@ -54,8 +75,18 @@ export function nodeSpec(bay: Bay, target: Pick<NodeTarget, 'name' | 'index' | '
   return {
     name: target.name,
     image: target.image,
-    ownership: { bayUid: bay.metadata.uid!, namespace: bay.metadata.namespace!, bayName: bay.metadata.name!, index: target.index, role: target.role },
-    flavor: { cpu: bay.spec.flavor.cpu, memoryBytes: parseBytes(bay.spec.flavor.memory), diskBytes: parseBytes(bay.spec.flavor.disk) },
+    ownership: {
+      bayUid: bay.metadata.uid!,
+      namespace: bay.metadata.namespace!,
+      bayName: bay.metadata.name!,
+      index: target.index,
+      role: target.role,
+    },
+    flavor: {
+      cpu: bay.spec.flavor.cpu,
+      memoryBytes: parseBytes(bay.spec.flavor.memory),
+      diskBytes: parseBytes(bay.spec.flavor.disk),
+    },
     network: { bridge: target.bridge },
   };
 }
@@ -69,7 +100,11 @@ export const nodeServedCertificate: ServedCertificateReader = (tls, address) =>
   readServedCertificate({ address, caPems: tls.caPems, certPem: tls.certPem, keyPem: tls.keyPem });
 
 /** marina's TLS towards the nodes: it trusts what they trust and presents its chain. */
-export const dockerTlsOf = (pki: BayPki): NodeDockerTls => ({ caPems: trustedCaPems(pki), certPem: presentedChain(pki, pki.operator.certPem), keyPem: pki.operator.keyPem });
+export const dockerTlsOf = (pki: BayPki): NodeDockerTls => ({
+  caPems: trustedCaPems(pki),
+  certPem: presentedChain(pki, pki.operator.certPem),
+  keyPem: pki.operator.keyPem,
+});
 
 /**
  * Phases 3 and 4 for one node, each step idempotent: create (or adopt) the instance, repair its
@@ -78,7 +113,14 @@ export const dockerTlsOf = (pki: BayPki): NodeDockerTls => ({ caPems: trustedCaP
  * restarted here: when it answers marina it is left alone, when it does not the rollout repairs it
  * (drained first, one node at a time).
  */
-export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, target: NodeTarget, renewal: RenewalContext, signal?: AbortSignal): Promise<NodeOutcome> {
+export async function bringUpNode(
+  deps: BayControllerDeps,
+  bay: Bay,
+  pki: BayPki,
+  target: NodeTarget,
+  renewal: RenewalContext,
+  signal?: AbortSignal,
+): Promise<NodeOutcome> {
   const stage = stageTimer(deps);
   const spec = nodeSpec(bay, target);
   let node: NodeInfo & { ipv4Address: string };
@@ -86,7 +128,11 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
   let drift: readonly NodeDrift[] = [];
   let repaired: readonly NodeDrift[] = [];
   try {
-    let ensured = await stage('create', () => target.provider.ensureNode(spec), (e) => e.created);
+    let ensured = await stage(
+      'create',
+      () => target.provider.ensureNode(spec),
+      (e) => e.created,
+    );
     created = ensured.created;
     if (ensured.drift.length > 0 && neverRanWorkloads(target.recorded?.state, ensured.node)) {
       repaired = ensured.drift;
@@ -98,7 +144,11 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
     deps.inventory.noteNode(target.inventoryKey, ensured.node);
     const booting = ensured.node.status !== 'running';
     if (booting) await stage('start', () => target.provider.startNode(target.name));
-    node = await stage('address', () => waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs }), () => booting);
+    node = await stage(
+      'address',
+      () => waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs }),
+      () => booting,
+    );
   } catch (err) {
     return { ok: false, stage: 'provision', failure: classifyFailure('nodes', err, target.name) };
   }
@@ -108,7 +158,9 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
   try {
     const answers = await answersOverTls(deps.docker(dockerTlsOf(pki), address, 5_000));
     if (servesWorkloads(target.recorded)) {
-      const tls = answers ? recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address) : undefined;
+      const tls = answers
+        ? (recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address))
+        : undefined;
       if (tls) return done(tls);
       const failure = classifyFailure('nodes', new TlsUnansweredError(target.name, address), target.name);
       return { ok: false, stage: 'docker', failure, address, repair: true };
@@ -117,10 +169,24 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
       const tls = recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address);
       if (tls) return done(tls);
     }
-    const leaf = await ensureNodeLeaf(deps.secrets, bay, pki, { name: target.name, index: target.index, address }, renewal, signal);
+    const leaf = await ensureNodeLeaf(
+      deps.secrets,
+      bay,
+      pki,
+      { name: target.name, index: target.index, address },
+      renewal,
+      signal,
+    );
     const material = { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem };
     const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
-    await stage('dockerd', () => applyDockerdTls(bindNode(target.provider, target.name), deps.docker(dockerTlsOf(pki), address), material, deadline));
+    await stage('dockerd', () =>
+      applyDockerdTls(
+        bindNode(target.provider, target.name),
+        deps.docker(dockerTlsOf(pki), address),
+        material,
+        deadline,
+      ),
+    );
     return done({ generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter });
   } catch (err) {
     return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name), address };
@@ -128,21 +194,40 @@ export async function bringUpNode(deps: BayControllerDeps, bay: Bay, pki: BayPki
 }
 
 /** A node that was a Ready swarm member (or is being restarted by the rollout) may run tenant containers. */
-export const servesWorkloads = (recorded: BayNodeStatus | undefined): boolean => recorded?.state === 'Ready' || recorded?.state === 'Draining';
+export const servesWorkloads = (recorded: BayNodeStatus | undefined): boolean =>
+  recorded?.state === 'Ready' || recorded?.state === 'Draining';
 
 /** What status says the node serves, while its address is the one the certificate was issued for. */
 export function recordedTls(recorded: BayNodeStatus | undefined, address: string): NodeTls | undefined {
-  if (!recorded?.tlsGeneration || !recorded.certificateSerial || !recorded.certificateNotAfter || recorded.address !== address) return undefined;
-  return { generation: recorded.tlsGeneration, serial: recorded.certificateSerial, notAfter: new Date(recorded.certificateNotAfter) };
+  if (
+    !recorded?.tlsGeneration ||
+    !recorded.certificateSerial ||
+    !recorded.certificateNotAfter ||
+    recorded.address !== address
+  )
+    return undefined;
+  return {
+    generation: recorded.tlsGeneration,
+    serial: recorded.certificateSerial,
+    notAfter: new Date(recorded.certificateNotAfter),
+  };
 }
 
 /**
  * A node configured by a marina that recorded no TLS generation (an earlier release, or a crash before
  * the status write): it serves its stored certificate with the bay's trust as it is now.
  */
-function adoptedTls(deps: BayControllerDeps, bay: Bay, pki: BayPki, index: number, address: string): NodeTls | undefined {
+function adoptedTls(
+  deps: BayControllerDeps,
+  bay: Bay,
+  pki: BayPki,
+  index: number,
+  address: string,
+): NodeTls | undefined {
   const leaf = storedNodeLeaf(deps.secrets, bay, index);
-  return leaf && inspectOnce(leaf.certPem).sans.ipAddresses.includes(address) ? { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter } : undefined;
+  return leaf && inspectOnce(leaf.certPem).sans.ipAddresses.includes(address)
+    ? { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter }
+    : undefined;
 }
 
 /**
@@ -163,7 +248,11 @@ async function answersOverTls(client: DockerClient): Promise<boolean> {
   }
 }
 
-type StageTimer = <T>(name: 'create' | 'start' | 'address' | 'dockerd', work: () => Promise<T>, counts?: (result: T) => boolean) => Promise<T>;
+type StageTimer = <T>(
+  name: 'create' | 'start' | 'address' | 'dockerd',
+  work: () => Promise<T>,
+  counts?: (result: T) => boolean,
+) => Promise<T>;
 
 /** Times a provisioning stage into marina_node_provisioning_seconds when it did real work. */
 function stageTimer(deps: BayControllerDeps): StageTimer {

@@ -8,7 +8,14 @@ import { rotateSwarmCa, swarmCaRotationDone, usage as readUsage } from '../../sw
 import { capacityNote, decideAutoscale, type AutoscaleDecision } from './autoscale.js';
 import { describeUnschedulable, flavorFitsNowhere, type ScheduleResult } from '../../scheduler/index.js';
 import { BAY } from '../kinds.js';
-import { dropPreviousCa, ensureBayCa, startCaRotation, storedNodeLeaf, withOperatorClient, type RenewalContext } from './certificates.js';
+import {
+  dropPreviousCa,
+  ensureBayCa,
+  startCaRotation,
+  storedNodeLeaf,
+  withOperatorClient,
+  type RenewalContext,
+} from './certificates.js';
 import { publishCredentials } from './credentials.js';
 import type { BayControllerDeps } from './deps.js';
 import { discoverBayNodes, type HostRef } from './discovery.js';
@@ -16,7 +23,14 @@ import { classifyFailure, RolloutError, type PhaseName } from './failures.js';
 import { hostKey, nodeName } from './names.js';
 import { bringUpNode, dockerTlsOf, recordedTls, type NodeOutcome } from './nodes.js';
 import { chooseNextNode, rollNode, rolloutCandidates, type RolloutCause } from './rollout.js';
-import { describeRotation, nextRotationStep, pendingRequest, reissueIssuedBefore, ROTATE_CERTIFICATES, rotationAtStart } from './rotation.js';
+import {
+  describeRotation,
+  nextRotationStep,
+  pendingRequest,
+  reissueIssuedBefore,
+  ROTATE_CERTIFICATES,
+  rotationAtStart,
+} from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
@@ -46,12 +60,24 @@ const certificatesPhase: BayPhase = {
   async run(scope, deps, ctx) {
     const now = new Date();
     let authority = await ensureBayCa(deps.secrets, scope.bay, ctx.signal);
-    const start = rotationAtStart(scope.bay, authority.previous !== undefined, authority.ca.notAfter, authority.policy, now);
+    const start = rotationAtStart(
+      scope.bay,
+      authority.previous !== undefined,
+      authority.ca.notAfter,
+      authority.policy,
+      now,
+    );
     if (start.newCa) authority = await startCaRotation(deps.secrets, scope.bay, authority, now, ctx.signal);
     const began = scope.rotation === undefined && start.rotation !== undefined;
     scope.rotation = start.rotation;
     if (began) await recordRotationEvent(deps, scope.bay, 'RotationStarted', describeRotation(start.rotation!));
-    if (start.resumed) await recordRotationEvent(deps, scope.bay, 'RolloutResumed', `the stopped rollout goes on: ${describeRotation(start.rotation!)}`);
+    if (start.resumed)
+      await recordRotationEvent(
+        deps,
+        scope.bay,
+        'RolloutResumed',
+        `the stopped rollout goes on: ${describeRotation(start.rotation!)}`,
+      );
     scope.pki = await withOperatorClient(deps.secrets, scope.bay, authority, renewalOf(scope, now), ctx.signal);
   },
 };
@@ -62,7 +88,13 @@ export function renewalOf(scope: BayScope, now = new Date()): RenewalContext {
   return { now, ...(before ? { reissueIssuedBefore: before } : {}) };
 }
 
-async function recordRotationEvent(deps: BayControllerDeps, bay: Bay, reason: string, note: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+async function recordRotationEvent(
+  deps: BayControllerDeps,
+  bay: Bay,
+  reason: string,
+  note: string,
+  type: 'Normal' | 'Warning' = 'Normal',
+): Promise<void> {
   await deps.events.record(bay, { type, reason, action: 'RotateCertificates', note });
 }
 
@@ -71,7 +103,13 @@ const discoveryPhase: BayPhase = {
   name: 'discovery',
   ready: () => true,
   async run(scope, deps) {
-    scope.discovery = await discoverBayNodes(scope.bay, deps.aggregates.store.list(), deps.registry, deps.inventory, deps.timing.hostMaxAgeMs);
+    scope.discovery = await discoverBayNodes(
+      scope.bay,
+      deps.aggregates.store.list(),
+      deps.registry,
+      deps.inventory,
+      deps.timing.hostMaxAgeMs,
+    );
   },
 };
 
@@ -95,10 +133,19 @@ const placementPhase: BayPhase = {
     const scheduled = placeNewNodes(plan, request, discovery, deps.ledger, (i) => nameOf(bay, i));
     scope.plan = plan;
     scope.scheduled = scheduled;
-    if (scheduled.unschedulable.length > 0 && flavorFitsNowhere(request, candidatesOf(discovery, undefined, new Set(), Date.now()))) {
+    if (
+      scheduled.unschedulable.length > 0 &&
+      flavorFitsNowhere(request, candidatesOf(discovery, undefined, new Set(), Date.now()))
+    ) {
       scope.fitsNowhere = true;
       const message = `the flavor (${bay.spec.flavor.cpu} CPUs, ${bay.spec.flavor.memory} memory, ${bay.spec.flavor.disk} disk) is larger than any eligible host, even empty`;
-      scope.failures.push({ phase: 'placement', kind: 'terminal', reason: REASONS.flavorTooLarge, message, cause: undefined });
+      scope.failures.push({
+        phase: 'placement',
+        kind: 'terminal',
+        reason: REASONS.flavorTooLarge,
+        message,
+        cause: undefined,
+      });
     }
     const placed = withPlacements(plan, scheduled);
     // New nodes join the work only once their placement is in status: no instance without a record.
@@ -144,18 +191,31 @@ const swarmPhase: BayPhase = {
  */
 const autoscalePhase: BayPhase = {
   name: 'autoscale',
-  ready: (scope) => scope.bay.spec.autoscale?.enabled === true && scope.pki !== undefined && scope.swarm?.anchor !== undefined && scope.plan !== undefined,
+  ready: (scope) =>
+    scope.bay.spec.autoscale?.enabled === true &&
+    scope.pki !== undefined &&
+    scope.swarm?.anchor !== undefined &&
+    scope.plan !== undefined,
   async run(scope, deps) {
     const { bay, plan, swarm } = scope;
     const perNode = { nanoCpus: bay.spec.flavor.cpu * 1e9, memoryBytes: parseBytes(bay.spec.flavor.memory) };
     const manager = deps.docker(dockerTlsOf(scope.pki!), swarm!.anchor!.address);
     const usage = await readUsage(manager, { nodeCapacity: perNode });
     // While nodes join, capacity is still missing from the reading: judge once they are ready members.
-    const joining = liveNodes(scope).length < plan!.desired || liveNodes(scope).some((n) => swarm!.members.get(n.name)?.state !== 'ready');
+    const joining =
+      liveNodes(scope).length < plan!.desired ||
+      liveNodes(scope).some((n) => swarm!.members.get(n.name)?.state !== 'ready');
     const lastScaleUp = bay.status?.autoscale?.lastScaleUpTime;
     const decision: AutoscaleDecision = joining
       ? { kind: 'steady' }
-      : decideAutoscale({ spec: bay.spec.autoscale!, desired: plan!.desired, perNode, usage, lastScaleUp: lastScaleUp ? new Date(lastScaleUp) : undefined, now: new Date() });
+      : decideAutoscale({
+          spec: bay.spec.autoscale!,
+          desired: plan!.desired,
+          perNode,
+          usage,
+          lastScaleUp: lastScaleUp ? new Date(lastScaleUp) : undefined,
+          now: new Date(),
+        });
     const note = capacityNote(usage, perNode);
     scope.autoscale = { usage, decision, ...(note ? { capacityNote: note } : {}) };
     if (decision.kind === 'grow') {
@@ -181,9 +241,21 @@ const rolloutPhase: BayPhase = {
       .map((n) => {
         const name = nameOf(scope.bay, n.index, n);
         const memberDown = scope.swarm?.members.get(name)?.state === 'down';
-        return { name, index: n.index, role: n.role, recorded: n.recorded, outcome: scope.outcomes.get(n.index), memberDown };
+        return {
+          name,
+          index: n.index,
+          role: n.role,
+          recorded: n.recorded,
+          outcome: scope.outcomes.get(n.index),
+          memberDown,
+        };
       });
-    const candidates = rolloutCandidates(inputs, pki, (index) => storedNodeLeaf(deps.secrets, scope.bay, index), renewal);
+    const candidates = rolloutCandidates(
+      inputs,
+      pki,
+      (index) => storedNodeLeaf(deps.secrets, scope.bay, index),
+      renewal,
+    );
     scope.rollout = { pending: candidates.length };
     if (candidates.length === 0) return;
     if (!scope.rotation && candidates.some((c) => c.cause === 'expiring')) {
@@ -206,23 +278,50 @@ const rolloutPhase: BayPhase = {
     const provider = scope.discovery!.hosts.get(hostKey(planned.aggregate ?? '', planned.host ?? ''))?.provider;
     // Without any manager answering there is nothing to drain through: only a node that must be repaired,
     // or whose certificate has expired (no manager will answer before it is renewed), goes on without.
-    const expired = (storedNodeLeaf(deps.secrets, scope.bay, candidate.index)?.notAfter.getTime() ?? 0) <= now.getTime();
+    const expired =
+      (storedNodeLeaf(deps.secrets, scope.bay, candidate.index)?.notAfter.getTime() ?? 0) <= now.getTime();
     if (!provider || (!anchor && candidate.cause !== 'repair' && !expired)) {
-      scope.rollout.waiting = provider ? 'waiting for a swarm manager to answer' : `waiting for the host of ${candidate.name}`;
+      scope.rollout.waiting = provider
+        ? 'waiting for a swarm manager to answer'
+        : `waiting for the host of ${candidate.name}`;
       return;
     }
     try {
-      const rolled = await rollNode(deps, scope.bay, pki, { candidate, provider, managerAddress: anchor?.address, bayNodes }, renewal, ctx);
+      const rolled = await rollNode(
+        deps,
+        scope.bay,
+        pki,
+        { candidate, provider, managerAddress: anchor?.address, bayNodes },
+        renewal,
+        ctx,
+      );
       scope.bay = rolled.bay;
       const before = scope.outcomes.get(candidate.index);
-      scope.outcomes.set(candidate.index, { ok: true, address: candidate.address, tls: rolled.tls, created: false, drift: before?.ok ? before.drift : [], repaired: [] });
+      scope.outcomes.set(candidate.index, {
+        ok: true,
+        address: candidate.address,
+        tls: rolled.tls,
+        created: false,
+        drift: before?.ok ? before.drift : [],
+        repaired: [],
+      });
       removeNodeFailures(scope, candidate.name);
       scope.rollout = { pending: candidates.length - 1, rolled: candidate.name };
       const why = ROLLOUT_CAUSE_WORDS[candidate.cause];
-      await recordRotationEvent(deps, scope.bay, 'NodeRestarted', `node ${candidate.name} restarted with new TLS files (${why}); it serves certificate ${rolled.tls.serial}`);
+      await recordRotationEvent(
+        deps,
+        scope.bay,
+        'NodeRestarted',
+        `node ${candidate.name} restarted with new TLS files (${why}); it serves certificate ${rolled.tls.serial}`,
+      );
     } catch (err) {
       if (err instanceof RolloutError) {
-        const rotation = scope.rotation ?? { kind: 'Leaves' as const, reason: 'Expiring' as const, step: 'Rolling' as const, startedTime: formatTime(now) };
+        const rotation = scope.rotation ?? {
+          kind: 'Leaves' as const,
+          reason: 'Expiring' as const,
+          step: 'Rolling' as const,
+          startedTime: formatTime(now),
+        };
         scope.rotation = { ...rotation, stoppedTime: formatTime(now), stoppedMessage: err.message.slice(0, 4000) };
         scope.rollout = { pending: candidates.length, stoppedAt: candidate.name };
       }
@@ -242,7 +341,8 @@ const ROLLOUT_CAUSE_WORDS: Record<RolloutCause, string> = {
 };
 
 function removeNodeFailures(scope: BayScope, node: string): void {
-  for (let i = scope.failures.length - 1; i >= 0; i--) if (scope.failures[i]!.node === node) scope.failures.splice(i, 1);
+  for (let i = scope.failures.length - 1; i >= 0; i--)
+    if (scope.failures[i]!.node === node) scope.failures.splice(i, 1);
 }
 
 /** 7. The swarm's own CA, rotated on request; the bay waits until every member trusts the new root. */
@@ -257,14 +357,24 @@ const swarmCaPhase: BayPhase = {
       if (asked === undefined) return;
       await rotateSwarmCa(manager);
       scope.swarmCaRotation = { request: asked, startedTime: formatTime(new Date()) };
-      await recordRotationEvent(deps, scope.bay, 'SwarmCaRotationStarted', `the swarm rotates its CA (requested: ${asked}); members renew their certificates`);
+      await recordRotationEvent(
+        deps,
+        scope.bay,
+        'SwarmCaRotationStarted',
+        `the swarm rotates its CA (requested: ${asked}); members renew their certificates`,
+      );
       return;
     }
     const progress = await swarmCaRotationDone(manager);
     if (!progress.done) return;
     scope.finished.push({ kind: 'SwarmCA', handled: { rotateSwarmCa: current.request } });
     scope.swarmCaRotation = undefined;
-    await recordRotationEvent(deps, scope.bay, 'SwarmCaRotated', `every swarm member trusts the swarm's new root CA (requested: ${current.request})`);
+    await recordRotationEvent(
+      deps,
+      scope.bay,
+      'SwarmCaRotated',
+      `every swarm member trusts the swarm's new root CA (requested: ${current.request})`,
+    );
   },
 };
 
@@ -277,7 +387,14 @@ const credentialsPhase: BayPhase = {
   ready: (scope) => scope.pki !== undefined && scope.swarm?.anchor !== undefined,
   async run(scope, deps, ctx) {
     const holdOldCa = scope.rotation?.kind === 'CA' && scope.rotation.step === 'Rolling';
-    scope.credentials = await publishCredentials(deps.secrets, scope.bay, scope.pki!, scope.swarm!.anchor!.address, { ...renewalOf(scope), holdOldCa }, ctx.signal);
+    scope.credentials = await publishCredentials(
+      deps.secrets,
+      scope.bay,
+      scope.pki!,
+      scope.swarm!.anchor!.address,
+      { ...renewalOf(scope), holdOldCa },
+      ctx.signal,
+    );
   },
 };
 
@@ -292,17 +409,30 @@ const rotationPhase: BayPhase = {
     if (step.kind === 'drop-old-ca') {
       scope.pki = await dropPreviousCa(deps.secrets, scope.bay, scope.pki!, ctx.signal);
       scope.rotation = step.rotation;
-      await recordRotationEvent(deps, scope.bay, 'CaOverlapEnded', 'the overlap is over: nodes stop trusting the old CA one by one; credentials of the old CA are refused from then on');
+      await recordRotationEvent(
+        deps,
+        scope.bay,
+        'CaOverlapEnded',
+        'the overlap is over: nodes stop trusting the old CA one by one; credentials of the old CA are refused from then on',
+      );
       return;
     }
     if (step.kind === 'advance') {
       scope.rotation = step.rotation;
-      await recordRotationEvent(deps, scope.bay, 'CaOverlap', `every node serves a certificate of the new CA; new credentials are published; the old CA stays trusted until ${step.rotation.overlapUntil}`);
+      await recordRotationEvent(
+        deps,
+        scope.bay,
+        'CaOverlap',
+        `every node serves a certificate of the new CA; new credentials are published; the old CA stays trusted until ${step.rotation.overlapUntil}`,
+      );
       return;
     }
     scope.rotation = undefined;
     scope.finished.push({ kind: rotation.kind, ...(step.handled ? { handled: step.handled } : {}) });
-    const what = rotation.kind === 'CA' ? 'CA rotation finished: only the new CA is trusted' : 'every node serves its renewed certificate';
+    const what =
+      rotation.kind === 'CA'
+        ? 'CA rotation finished: only the new CA is trusted'
+        : 'every node serves its renewed certificate';
     await recordRotationEvent(deps, scope.bay, 'RotationFinished', what);
   },
 };
@@ -322,7 +452,12 @@ export const BAY_PHASES: readonly BayPhase[] = [
 ];
 
 /** Runs each ready phase; a phase's error becomes a typed failure in the scope, and the next phases go on. */
-export async function runPhases(phases: readonly BayPhase[], scope: BayScope, deps: BayControllerDeps, ctx: ReconcileContext): Promise<void> {
+export async function runPhases(
+  phases: readonly BayPhase[],
+  scope: BayScope,
+  deps: BayControllerDeps,
+  ctx: ReconcileContext,
+): Promise<void> {
   for (const phase of phases) {
     if (!phase.ready(scope)) continue;
     const started = performance.now();
@@ -338,7 +473,8 @@ export async function runPhases(phases: readonly BayPhase[], scope: BayScope, de
   }
 }
 
-export const nameOf = (bay: Bay, index: number, node?: PlannedNode): string => node?.name ?? nodeName(bay.metadata.name!, bay.metadata.namespace!, index);
+export const nameOf = (bay: Bay, index: number, node?: PlannedNode): string =>
+  node?.name ?? nodeName(bay.metadata.name!, bay.metadata.namespace!, index);
 
 export function liveNodes(scope: BayScope): LiveNode[] {
   return scope.nodes.flatMap((n) => {
@@ -363,14 +499,30 @@ function withPlacements(plan: NodePlan, scheduled: ScheduleResult): PlannedNode[
  * never handed to a twin. A node just found lost is recorded in the same write, so the bay shows
  * Degraded while its replacement is being built, not only after.
  */
-async function recordIntents(deps: BayControllerDeps, bay: Bay, nodes: readonly PlannedNode[], lost: readonly BayNodeStatus[], ctx: ReconcileContext): Promise<Bay> {
+async function recordIntents(
+  deps: BayControllerDeps,
+  bay: Bay,
+  nodes: readonly PlannedNode[],
+  lost: readonly BayNodeStatus[],
+  ctx: ReconcileContext,
+): Promise<Bay> {
   const fresh = nodes.filter((n) => n.state === 'new');
   const newlyLost = lost.filter((l) => l.state !== 'Lost');
   if (fresh.length === 0 && newlyLost.length === 0) return bay;
   const lostNames = new Set(newlyLost.map((l) => l.name));
   const recorded: BayNodeStatus[] = [
-    ...(bay.status?.nodes ?? []).map((n) => (lostNames.has(n.name) ? { ...n, state: 'Lost' as const, ready: false } : n)),
-    ...fresh.map((n) => ({ name: nameOf(bay, n.index, n), index: n.index, role: n.role, aggregate: n.aggregate!, host: n.host!, state: 'Pending' as const, ready: false })),
+    ...(bay.status?.nodes ?? []).map((n) =>
+      lostNames.has(n.name) ? { ...n, state: 'Lost' as const, ready: false } : n,
+    ),
+    ...fresh.map((n) => ({
+      name: nameOf(bay, n.index, n),
+      index: n.index,
+      role: n.role,
+      aggregate: n.aggregate!,
+      host: n.host!,
+      state: 'Pending' as const,
+      ready: false,
+    })),
   ];
   const status = recordLoss(bay, { ...bay.status, nodes: recorded }, newlyLost, new Date());
   const written = await patchStatus(deps.client, BAY, bay, status, ctx.signal);
@@ -388,21 +540,31 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
   const settled = settledOutcome(scope, n, ref);
   const outcome =
     settled ??
-    (await bringUpNode(deps, bay, scope.pki!, {
-      name,
-      index: n.index,
-      role: n.role,
-      provider: ref.provider,
-      inventoryKey: ref.inventoryKey,
-      image: ref.aggregate.spec.image,
-      bridge: ref.aggregate.spec.network.bridge,
-      recorded: n.recorded,
-    }, renewalOf(scope), ctx.signal));
+    (await bringUpNode(
+      deps,
+      bay,
+      scope.pki!,
+      {
+        name,
+        index: n.index,
+        role: n.role,
+        provider: ref.provider,
+        inventoryKey: ref.inventoryKey,
+        image: ref.aggregate.spec.image,
+        bridge: ref.aggregate.spec.network.bridge,
+        recorded: n.recorded,
+      },
+      renewalOf(scope),
+      ctx.signal,
+    ));
   scope.outcomes.set(n.index, outcome);
   await reportNodeEvents(deps, bay, name, n, outcome);
   if (!outcome.ok) {
     scope.failures.push(outcome.failure);
-    ctx.log.warn({ node: name, stage: outcome.stage, reason: outcome.failure.reason, err: outcome.failure.cause }, 'node not ready');
+    ctx.log.warn(
+      { node: name, stage: outcome.stage, reason: outcome.failure.reason, err: outcome.failure.cause },
+      'node not ready',
+    );
   } else if (outcome.created) {
     deps.ledger.settle(name);
   }
@@ -421,7 +583,11 @@ function settledOutcome(scope: BayScope, n: PlannedNode, ref: HostRef): NodeOutc
   const bay = scope.bay;
   const drift = found.info
     ? nodeDrift(found.info, {
-        flavor: { cpu: bay.spec.flavor.cpu, memoryBytes: parseBytes(bay.spec.flavor.memory), diskBytes: parseBytes(bay.spec.flavor.disk) },
+        flavor: {
+          cpu: bay.spec.flavor.cpu,
+          memoryBytes: parseBytes(bay.spec.flavor.memory),
+          diskBytes: parseBytes(bay.spec.flavor.disk),
+        },
         kernelModules: ref.aggregate.spec.kernelModules ?? SWARM_KERNEL_MODULES,
         imageFingerprint: view?.images.get(ref.aggregate.spec.image),
       })
@@ -429,17 +595,38 @@ function settledOutcome(scope: BayScope, n: PlannedNode, ref: HostRef): NodeOutc
   return { ok: true, address: found.address, tls, created: false, drift, repaired: [] };
 }
 
-async function reportNodeEvents(deps: BayControllerDeps, bay: Bay, name: string, n: PlannedNode, outcome: NodeOutcome): Promise<void> {
+async function reportNodeEvents(
+  deps: BayControllerDeps,
+  bay: Bay,
+  name: string,
+  n: PlannedNode,
+  outcome: NodeOutcome,
+): Promise<void> {
   if (!outcome.ok) return;
   if (outcome.created) {
-    await deps.events.record(bay, { type: 'Normal', reason: 'NodeCreated', action: 'Provision', note: `node ${name} (${n.role}) created on host ${n.host}` });
+    await deps.events.record(bay, {
+      type: 'Normal',
+      reason: 'NodeCreated',
+      action: 'Provision',
+      note: `node ${name} (${n.role}) created on host ${n.host}`,
+    });
   }
   if (outcome.repaired.length > 0) {
-    await deps.events.record(bay, { type: 'Normal', reason: 'NodeReconfigured', action: 'Provision', note: `node ${name} had never run workloads; reconfigured: ${describeDrift(outcome.repaired)}` });
+    await deps.events.record(bay, {
+      type: 'Normal',
+      reason: 'NodeReconfigured',
+      action: 'Provision',
+      note: `node ${name} had never run workloads; reconfigured: ${describeDrift(outcome.repaired)}`,
+    });
   }
   const problem = driftProblem(outcome);
   if (problem && n.recorded?.problem !== problem) {
-    await deps.events.record(bay, { type: 'Warning', reason: 'NodeDrifted', action: 'Observe', note: `node ${name}: ${problem}` });
+    await deps.events.record(bay, {
+      type: 'Warning',
+      reason: 'NodeDrifted',
+      action: 'Observe',
+      note: `node ${name}: ${problem}`,
+    });
   }
 }
 
@@ -448,13 +635,28 @@ export function driftProblem(outcome: NodeOutcome): string | undefined {
   return `its instance differs from what its aggregate and flavor ask now: ${describeDrift(outcome.drift)}; a node that ran workloads is not changed`;
 }
 
-async function reportPlanEvents(deps: BayControllerDeps, bay: Bay, plan: NodePlan, scheduled: ScheduleResult): Promise<void> {
+async function reportPlanEvents(
+  deps: BayControllerDeps,
+  bay: Bay,
+  plan: NodePlan,
+  scheduled: ScheduleResult,
+): Promise<void> {
   const lostBefore = new Set((bay.status?.nodes ?? []).filter((n) => n.state === 'Lost').map((n) => n.name));
   for (const lost of plan.lost.filter((l) => !lostBefore.has(l.name))) {
-    await deps.events.record(bay, { type: 'Warning', reason: 'NodeLost', action: 'Observe', note: `node ${lost.name} is gone from host ${lost.host ?? '?'}; placing a replacement` });
+    await deps.events.record(bay, {
+      type: 'Warning',
+      reason: 'NodeLost',
+      action: 'Observe',
+      note: `node ${lost.name} is gone from host ${lost.host ?? '?'}; placing a replacement`,
+    });
   }
   for (const u of scheduled.unschedulable) {
-    await deps.events.record(bay, { type: 'Warning', reason: 'Unschedulable', action: 'Place', note: describeUnschedulable(u) });
+    await deps.events.record(bay, {
+      type: 'Warning',
+      reason: 'Unschedulable',
+      action: 'Place',
+      note: describeUnschedulable(u),
+    });
   }
 }
 
@@ -462,8 +664,25 @@ async function reportSwarmEvents(deps: BayControllerDeps, scope: BayScope): Prom
   const { swarm, bay } = scope;
   if (!swarm) return;
   if (swarm.initialised && swarm.anchor) {
-    await deps.events.record(bay, { type: 'Normal', reason: 'SwarmInitialised', action: 'FormSwarm', note: `swarm initialised on ${swarm.anchor.name}` });
+    await deps.events.record(bay, {
+      type: 'Normal',
+      reason: 'SwarmInitialised',
+      action: 'FormSwarm',
+      note: `swarm initialised on ${swarm.anchor.name}`,
+    });
   }
-  for (const name of swarm.joined) await deps.events.record(bay, { type: 'Normal', reason: 'NodeJoined', action: 'FormSwarm', note: `node ${name} joined the swarm` });
-  for (const name of swarm.removed) await deps.events.record(bay, { type: 'Normal', reason: 'SwarmMemberRemoved', action: 'FormSwarm', note: `removed swarm member ${name}, whose node is gone` });
+  for (const name of swarm.joined)
+    await deps.events.record(bay, {
+      type: 'Normal',
+      reason: 'NodeJoined',
+      action: 'FormSwarm',
+      note: `node ${name} joined the swarm`,
+    });
+  for (const name of swarm.removed)
+    await deps.events.record(bay, {
+      type: 'Normal',
+      reason: 'SwarmMemberRemoved',
+      action: 'FormSwarm',
+      note: `removed swarm member ${name}, whose node is gone`,
+    });
 }

@@ -72,7 +72,8 @@ export function rolloutCandidates(
     const { outcome } = n;
     const draining = n.recorded?.state === 'Draining';
     const base = { name: n.name, index: n.index, role: n.role, draining };
-    if (outcome && !outcome.ok) return outcome.repair && outcome.address ? [{ ...base, address: outcome.address, cause: 'repair' as const }] : [];
+    if (outcome && !outcome.ok)
+      return outcome.repair && outcome.address ? [{ ...base, address: outcome.address, cause: 'repair' as const }] : [];
     if (!outcome) return [];
     if (n.memberDown && n.recorded?.state === 'Ready') return [{ ...base, address: outcome.address, cause: 'repair' }];
     const leaf = storedLeaf(n.index);
@@ -93,12 +94,20 @@ export type RolloutChoice = { readonly next: RolloutCandidate } | { readonly wai
  * keeps a quorum without it. A lone manager cannot keep quorum: it goes last, when it is all that is
  * left (the swarm API pauses while it restarts; running containers elsewhere keep serving).
  */
-export function chooseNextNode(candidates: readonly RolloutCandidate[], members: readonly SwarmNode[], bayNodes: ReadonlySet<string>): RolloutChoice {
+export function chooseNextNode(
+  candidates: readonly RolloutCandidate[],
+  members: readonly SwarmNode[],
+  bayNodes: ReadonlySet<string>,
+): RolloutChoice {
   const resumed = candidates.find((c) => c.draining);
   if (resumed) return { next: resumed };
   const repairing = new Set(candidates.filter((c) => c.cause === 'repair').map((c) => c.name));
-  const unsettled = members.filter((m) => bayNodes.has(m.hostname) && !repairing.has(m.hostname) && (m.state !== 'ready' || m.availability !== 'active'));
-  if (unsettled.length > 0) return { wait: `waiting for ${unsettled.map((m) => m.hostname).join(', ')} to be a ready, active swarm member` };
+  const unsettled = members.filter(
+    (m) =>
+      bayNodes.has(m.hostname) && !repairing.has(m.hostname) && (m.state !== 'ready' || m.availability !== 'active'),
+  );
+  if (unsettled.length > 0)
+    return { wait: `waiting for ${unsettled.map((m) => m.hostname).join(', ')} to be a ready, active swarm member` };
   const byIndex = [...candidates].sort((a, b) => a.index - b.index);
   const member = (c: RolloutCandidate): SwarmNode | undefined => members.find((m) => m.hostname === c.name);
   // The swarm's view of a role wins; a node it does not list (no manager answers) goes by its plan.
@@ -110,7 +119,8 @@ export function chooseNextNode(candidates: readonly RolloutCandidate[], members:
     if (!listed) return { next: manager };
     const verdict = takeDownVerdict(members, listed.id);
     if (verdict === 'safe') return { next: manager };
-    if (verdict === 'wait') return { wait: `waiting for the swarm's managers to be reachable before restarting ${manager.name}` };
+    if (verdict === 'wait')
+      return { wait: `waiting for the swarm's managers to be reachable before restarting ${manager.name}` };
     if (byIndex.length === 1) return { next: manager };
   }
   return { wait: 'waiting to restart the only manager last' };
@@ -132,7 +142,14 @@ export interface RollTarget {
  * wait for it to rejoin, make it active and wait until the tasks placed meanwhile run. Returns what the
  * node now serves.
  */
-export async function rollNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, target: RollTarget, renewal: RenewalContext, ctx: ReconcileContext): Promise<{ bay: Bay; tls: NodeTls }> {
+export async function rollNode(
+  deps: BayControllerDeps,
+  bay: Bay,
+  pki: BayPki,
+  target: RollTarget,
+  renewal: RenewalContext,
+  ctx: ReconcileContext,
+): Promise<{ bay: Bay; tls: NodeTls }> {
   const { candidate } = target;
   const written = await markDraining(deps, bay, candidate.name, ctx);
   const leaf = await ensureNodeLeaf(deps.secrets, written, pki, candidate, renewal, ctx.signal);
@@ -144,9 +161,21 @@ export async function rollNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, t
   const memberId = manager ? await memberIdOf(manager, candidate.name) : undefined;
   if (manager && memberId) await attempt(candidate, 'drain', () => drainNode(manager, memberId, deadline()));
   const material = { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem };
-  await attempt(candidate, 'restart', () => applyDockerdTls(bindNode(target.provider, candidate.name), connect(candidate.address), material, new Date(Date.now() + deps.timeouts.dockerMs)));
+  await attempt(candidate, 'restart', () =>
+    applyDockerdTls(
+      bindNode(target.provider, candidate.name),
+      connect(candidate.address),
+      material,
+      new Date(Date.now() + deps.timeouts.dockerMs),
+    ),
+  );
   const served = await attempt(candidate, 'check', () => deps.servedCertificate(tls, candidate.address));
-  if (!sameSerial(served, leaf.serial)) throw new RolloutError(candidate.name, 'check', `it serves certificate ${served} after the restart, not the new ${leaf.serial}`);
+  if (!sameSerial(served, leaf.serial))
+    throw new RolloutError(
+      candidate.name,
+      'check',
+      `it serves certificate ${served} after the restart, not the new ${leaf.serial}`,
+    );
   if (manager && memberId) {
     await attempt(candidate, 'rejoin', async () => {
       await waitForReadyMembers(manager, candidate.name, target.bayNodes, deadline());
@@ -154,10 +183,14 @@ export async function rollNode(deps: BayControllerDeps, bay: Bay, pki: BayPki, t
       await waitForPlacedTasksRunning(manager, deadline());
     });
   }
-  return { bay: written, tls: { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter } };
+  return {
+    bay: written,
+    tls: { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter },
+  };
 }
 
-const sameSerial = (a: string, b: string): boolean => a.replace(/^0+/, '').toLowerCase() === b.replace(/^0+/, '').toLowerCase();
+const sameSerial = (a: string, b: string): boolean =>
+  a.replace(/^0+/, '').toLowerCase() === b.replace(/^0+/, '').toLowerCase();
 
 async function attempt<T>(candidate: RolloutCandidate, step: RolloutError['step'], work: () => Promise<T>): Promise<T> {
   try {
@@ -178,19 +211,30 @@ async function memberIdOf(manager: DockerClient, name: string): Promise<string |
  * other node of the bay: a restarted manager sees the others as unknown until they report to it again.
  * The manager may be the restarted node itself, whose API answers before raft does: errors are retried.
  */
-async function waitForReadyMembers(manager: DockerClient, name: string, bayNodes: ReadonlySet<string>, deadline: Date): Promise<void> {
+async function waitForReadyMembers(
+  manager: DockerClient,
+  name: string,
+  bayNodes: ReadonlySet<string>,
+  deadline: Date,
+): Promise<void> {
   let last = 'not listed';
   for (;;) {
     try {
       const members = (await listSwarmNodes(manager)).filter((m) => bayNodes.has(m.hostname) && m.state !== 'down');
       const member = members.find((m) => m.hostname === name && m.state === 'ready');
       const waiting = members.filter((m) => m.state !== 'ready').map((m) => `${m.hostname} ${m.state}`);
-      if (member && (member.role !== 'manager' || member.managerReachability === 'reachable') && waiting.length === 0) return;
-      last = !member ? 'not ready' : waiting.length > 0 ? waiting.join(', ') : `manager ${member.managerReachability ?? 'unknown'}`;
+      if (member && (member.role !== 'manager' || member.managerReachability === 'reachable') && waiting.length === 0)
+        return;
+      last = !member
+        ? 'not ready'
+        : waiting.length > 0
+          ? waiting.join(', ')
+          : `manager ${member.managerReachability ?? 'unknown'}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() >= deadline.getTime()) throw new Error(`node ${name} did not rejoin the swarm by ${deadline.toISOString()} (${last})`);
+    if (Date.now() >= deadline.getTime())
+      throw new Error(`node ${name} did not rejoin the swarm by ${deadline.toISOString()} (${last})`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -199,9 +243,11 @@ async function waitForReadyMembers(manager: DockerClient, name: string, bayNodes
 async function markDraining(deps: BayControllerDeps, bay: Bay, name: string, ctx: ReconcileContext): Promise<Bay> {
   const nodes = bay.status?.nodes ?? [];
   if (nodes.find((n) => n.name === name)?.state === 'Draining') return bay;
-  const status = { ...bay.status, nodes: nodes.map((n) => (n.name === name ? { ...n, state: 'Draining' as const, ready: false } : n)) };
+  const status = {
+    ...bay.status,
+    nodes: nodes.map((n) => (n.name === name ? { ...n, state: 'Draining' as const, ready: false } : n)),
+  };
   const written = await patchStatus(deps.client, BAY, bay, status, ctx.signal);
   deps.bays.observeWrite(written);
   return written ?? { ...bay, status };
 }
-

@@ -45,26 +45,52 @@ export interface RotationStart {
  *   is a CA rotation in its first step.
  * - Otherwise a requested or due CA rotation starts, else a requested leaf rotation.
  */
-export function rotationAtStart(bay: Bay, caHasPrevious: boolean, caNotAfter: Date, policy: TlsPolicy, now: Date): RotationStart {
+export function rotationAtStart(
+  bay: Bay,
+  caHasPrevious: boolean,
+  caNotAfter: Date,
+  policy: TlsPolicy,
+  now: Date,
+): RotationStart {
   const current = bay.status?.certificates?.rotation;
   const leavesAsked = pendingRequest(bay, 'rotateCertificates');
   const caAsked = pendingRequest(bay, 'rotateCa');
   if (current) {
     if (current.stoppedTime && leavesAsked !== undefined && leavesAsked !== current.request) {
       const { stoppedTime: _stopped, stoppedMessage: _why, ...rest } = current;
-      return { rotation: { ...rest, request: current.kind === 'Leaves' ? leavesAsked : (current.request ?? '') }, newCa: false, resumed: true };
+      return {
+        rotation: { ...rest, request: current.kind === 'Leaves' ? leavesAsked : (current.request ?? '') },
+        newCa: false,
+        resumed: true,
+      };
     }
     // The old CA is gone from the Secret although status still overlaps: the drop was written, status was not.
-    if (current.kind === 'CA' && !caHasPrevious && current.step !== 'Dropping') return { rotation: { ...current, step: 'Dropping' }, newCa: false, resumed: false };
+    if (current.kind === 'CA' && !caHasPrevious && current.step !== 'Dropping')
+      return { rotation: { ...current, step: 'Dropping' }, newCa: false, resumed: false };
     return { rotation: current, newCa: false, resumed: false };
   }
   const started = formatTime(startOfRotation(now));
-  const requested = (request: string | undefined) => (request !== undefined ? { reason: 'Requested' as const, request } : { reason: 'Expiring' as const });
-  if (caHasPrevious) return { rotation: { kind: 'CA', ...requested(caAsked), step: 'Rolling', startedTime: started }, newCa: false, resumed: false };
+  const requested = (request: string | undefined) =>
+    request !== undefined ? { reason: 'Requested' as const, request } : { reason: 'Expiring' as const };
+  if (caHasPrevious)
+    return {
+      rotation: { kind: 'CA', ...requested(caAsked), step: 'Rolling', startedTime: started },
+      newCa: false,
+      resumed: false,
+    };
   if (caAsked !== undefined || caRenewalDue(caNotAfter, policy, now)) {
-    return { rotation: { kind: 'CA', ...requested(caAsked), step: 'Rolling', startedTime: started }, newCa: true, resumed: false };
+    return {
+      rotation: { kind: 'CA', ...requested(caAsked), step: 'Rolling', startedTime: started },
+      newCa: true,
+      resumed: false,
+    };
   }
-  if (leavesAsked !== undefined) return { rotation: { kind: 'Leaves', ...requested(leavesAsked), step: 'Rolling', startedTime: started }, newCa: false, resumed: false };
+  if (leavesAsked !== undefined)
+    return {
+      rotation: { kind: 'Leaves', ...requested(leavesAsked), step: 'Rolling', startedTime: started },
+      newCa: false,
+      resumed: false,
+    };
   return { rotation: undefined, newCa: false, resumed: false };
 }
 
@@ -94,15 +120,29 @@ export type RotationStep =
  * Leaves: done once every node serves its new certificate. CA: Rolling → Overlap (for caOverlap, old
  * credentials still work) → Dropping (nodes stop trusting the old CA) → done.
  */
-export function nextRotationStep(rotation: CertificateRotation, nodesCurrent: boolean, policy: TlsPolicy, now: Date): RotationStep {
+export function nextRotationStep(
+  rotation: CertificateRotation,
+  nodesCurrent: boolean,
+  policy: TlsPolicy,
+  now: Date,
+): RotationStep {
   if (rotation.stoppedTime) return { kind: 'wait' };
   if (rotation.step === 'Overlap') {
     const until = rotation.overlapUntil ? Date.parse(rotation.overlapUntil) : now.getTime();
-    return now.getTime() >= until ? { kind: 'drop-old-ca', rotation: { ...rotation, step: 'Dropping' } } : { kind: 'wait' };
+    return now.getTime() >= until
+      ? { kind: 'drop-old-ca', rotation: { ...rotation, step: 'Dropping' } }
+      : { kind: 'wait' };
   }
   if (!nodesCurrent) return { kind: 'wait' };
   if (rotation.kind === 'CA' && rotation.step === 'Rolling') {
-    return { kind: 'advance', rotation: { ...rotation, step: 'Overlap', overlapUntil: formatTime(new Date(now.getTime() + policy.caOverlapMs)) } };
+    return {
+      kind: 'advance',
+      rotation: {
+        ...rotation,
+        step: 'Overlap',
+        overlapUntil: formatTime(new Date(now.getTime() + policy.caOverlapMs)),
+      },
+    };
   }
   const key: RequestKey = rotation.kind === 'CA' ? 'rotateCa' : 'rotateCertificates';
   return { kind: 'finished', ...(rotation.request !== undefined ? { handled: { [key]: rotation.request } } : {}) };
@@ -110,7 +150,9 @@ export function nextRotationStep(rotation: CertificateRotation, nodesCurrent: bo
 
 /** When the rotation needs looking at again by the clock alone: the end of the overlap. */
 export function rotationWakeAt(rotation: CertificateRotation | undefined): Date | undefined {
-  return rotation?.step === 'Overlap' && rotation.overlapUntil && !rotation.stoppedTime ? new Date(rotation.overlapUntil) : undefined;
+  return rotation?.step === 'Overlap' && rotation.overlapUntil && !rotation.stoppedTime
+    ? new Date(rotation.overlapUntil)
+    : undefined;
 }
 
 /** For conditions and Events: what is rotating and why, in words. */

@@ -42,17 +42,21 @@ export class SecretConflictError extends Error {
     readonly namespace: string,
     readonly secretName: string,
   ) {
-    super(`Secret ${namespace}/${secretName} exists but does not belong to this bay; marina leaves it untouched. Delete or rename it to let the bay use its name`);
+    super(
+      `Secret ${namespace}/${secretName} exists but does not belong to this bay; marina leaves it untouched. Delete or rename it to let the bay use its name`,
+    );
   }
 }
 
 const decode = (data: Record<string, string> | undefined): SecretStrings =>
   Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-const encode = (data: SecretStrings): Record<string, string> => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));
+const encode = (data: SecretStrings): Record<string, string> =>
+  Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));
 
 const ownedBy = (secret: SecretObject, bay: Bay): boolean =>
   (secret.metadata.ownerReferences?.some((r) => r.uid === bay.metadata.uid) ?? false) ||
-  (secret.metadata.namespace !== bay.metadata.namespace && secret.metadata.labels?.[BAY_UID_LABEL] === bay.metadata.uid);
+  (secret.metadata.namespace !== bay.metadata.namespace &&
+    secret.metadata.labels?.[BAY_UID_LABEL] === bay.metadata.uid);
 
 /** The bay's Secret from the cache, decoded; undefined when absent. Throws for a Secret the bay does not own. */
 export function readOwnSecret(access: SecretAccess, bay: Bay, ref: SecretRef): SecretStrings | undefined {
@@ -74,7 +78,14 @@ export function ownsCachedSecret(access: SecretAccess, bay: Bay, ref: SecretRef)
  * (a crash and a restart) both end with whatever the first one stored. A Secret of that name the cache
  * does not hold (not labelled as marina's) is found by the create's conflict and refused.
  */
-export async function ensureSecret(access: SecretAccess, bay: Bay, ref: SecretRef, type: string, make: () => Promise<SecretStrings>, signal?: AbortSignal): Promise<SecretStrings> {
+export async function ensureSecret(
+  access: SecretAccess,
+  bay: Bay,
+  ref: SecretRef,
+  type: string,
+  make: () => Promise<SecretStrings>,
+  signal?: AbortSignal,
+): Promise<SecretStrings> {
   const existing = readOwnSecret(access, bay, ref);
   if (existing) return existing;
   const data = await make();
@@ -88,7 +99,14 @@ export async function ensureSecret(access: SecretAccess, bay: Bay, ref: SecretRe
 }
 
 /** Creates or replaces the Secret's data (content derived from other Secrets, such as the bundle). */
-export async function writeSecret(access: SecretAccess, bay: Bay, ref: SecretRef, type: string, data: SecretStrings, signal?: AbortSignal): Promise<void> {
+export async function writeSecret(
+  access: SecretAccess,
+  bay: Bay,
+  ref: SecretRef,
+  type: string,
+  data: SecretStrings,
+  signal?: AbortSignal,
+): Promise<void> {
   const existing = readOwnSecret(access, bay, ref);
   if (existing && sameData(existing, data)) return;
   if (!existing) {
@@ -101,7 +119,9 @@ export async function writeSecret(access: SecretAccess, bay: Bay, ref: SecretRef
     }
   }
   // A whole replacement, not a merge: keys dropped from `data` (a CA rotation's old CA) must go.
-  const patch = { data: Object.fromEntries([...Object.keys(existing ?? {}).map((k) => [k, null]), ...Object.entries(encode(data))]) };
+  const patch = {
+    data: Object.fromEntries([...Object.keys(existing ?? {}).map((k) => [k, null]), ...Object.entries(encode(data))]),
+  };
   access.wrote(await access.client.patch<SecretObject>(SECRET, ref, 'merge', patch, { signal }));
 }
 
@@ -110,7 +130,14 @@ export async function writeSecret(access: SecretAccess, bay: Bay, ref: SecretRef
  * lives now: copied first, then deleted, so a crash in between leaves two copies, never none. A
  * Secret of that name the bay does not own is not marina's to move and is left alone.
  */
-export async function moveLegacySecret(access: SecretAccess, bay: Bay, legacy: SecretRef, target: SecretRef, type: string, signal?: AbortSignal): Promise<boolean> {
+export async function moveLegacySecret(
+  access: SecretAccess,
+  bay: Bay,
+  legacy: SecretRef,
+  target: SecretRef,
+  type: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (!ownsCachedSecret(access, bay, legacy)) return false;
   const data = readOwnSecret(access, bay, legacy)!;
   await ensureSecret(access, bay, target, type, () => Promise.resolve(data), signal);
@@ -118,7 +145,12 @@ export async function moveLegacySecret(access: SecretAccess, bay: Bay, legacy: S
   return true;
 }
 
-export async function deleteSecret(client: KubeClient, namespace: string, name: string, signal?: AbortSignal): Promise<void> {
+export async function deleteSecret(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     await client.delete(SECRET, { namespace, name }, signal);
   } catch (err) {

@@ -1,4 +1,12 @@
-import type { Bay, BayCertificatesStatus, BayNodeStatus, BayStatus, CertificateRotation, HandledRequests, SwarmCaRotation } from '../../api/types.generated.js';
+import type {
+  Bay,
+  BayCertificatesStatus,
+  BayNodeStatus,
+  BayStatus,
+  CertificateRotation,
+  HandledRequests,
+  SwarmCaRotation,
+} from '../../api/types.generated.js';
 import { formatTime, setCondition, type Condition, type ConditionUpdate } from '../../runtime/conditions.js';
 import { describeUnschedulable, type Unschedulable } from '../../scheduler/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
@@ -64,7 +72,10 @@ export interface AutoscaleFacts {
 export interface RotationFacts {
   readonly current?: CertificateRotation;
   readonly swarmCa?: SwarmCaRotation;
-  readonly finished: readonly { readonly kind: 'Leaves' | 'CA' | 'SwarmCA'; readonly handled?: Partial<HandledRequests> }[];
+  readonly finished: readonly {
+    readonly kind: 'Leaves' | 'CA' | 'SwarmCA';
+    readonly handled?: Partial<HandledRequests>;
+  }[];
   /** Why the rollout is not restarting a node right now. */
   readonly waiting?: string;
   /** The rollout failure that stopped it. */
@@ -72,7 +83,15 @@ export interface RotationFacts {
   readonly nextRenewal?: Date;
 }
 
-export const CONDITION_TYPES = ['Ready', 'CertificatesReady', 'NodesReady', 'SwarmReady', 'Autoscaling', 'Reconciling', 'Stalled'] as const;
+export const CONDITION_TYPES = [
+  'Ready',
+  'CertificatesReady',
+  'NodesReady',
+  'SwarmReady',
+  'Autoscaling',
+  'Reconciling',
+  'Stalled',
+] as const;
 
 type ConditionBody = Omit<ConditionUpdate, 'observedGeneration'>;
 
@@ -89,7 +108,12 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
     ...bay.status,
     ...generationOf(bay),
     phase,
-    conditions: withConditions(bay, bay.status?.conditions, [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : []), ...progress], now),
+    conditions: withConditions(
+      bay,
+      bay.status?.conditions,
+      [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : []), ...progress],
+      now,
+    ),
     nodes: facts.nodes.map(toNodeStatus),
     readyNodes: facts.nodes.filter((n) => n.ready).length,
     ...(facts.endpoint ? { endpoint: facts.endpoint } : {}),
@@ -109,8 +133,18 @@ function kstatusConditions(phase: NonNullable<BayStatus['phase']>, ready: Condit
   const reconciling = !stalled && phase !== 'Ready';
   return [
     reconciling
-      ? { type: 'Reconciling', status: 'True', reason: phase, message: ready.status === 'True' ? `${phase}: the bay serves meanwhile` : ready.message }
-      : { type: 'Reconciling', status: 'False', reason: REASONS.asExpected, message: stalled ? 'waiting for a person' : 'the bay matches its spec' },
+      ? {
+          type: 'Reconciling',
+          status: 'True',
+          reason: phase,
+          message: ready.status === 'True' ? `${phase}: the bay serves meanwhile` : ready.message,
+        }
+      : {
+          type: 'Reconciling',
+          status: 'False',
+          reason: REASONS.asExpected,
+          message: stalled ? 'waiting for a person' : 'the bay matches its spec',
+        },
     stalled
       ? { type: 'Stalled', status: 'True', reason: ready.reason, message: ready.message }
       : { type: 'Stalled', status: 'False', reason: REASONS.asExpected, message: 'nothing stops the bay' },
@@ -144,30 +178,60 @@ function autoscaleCondition(bay: Bay, facts: BayFacts): ConditionBody | undefine
   if (!bay.spec.autoscale?.enabled) return undefined;
   const type = 'Autoscaling';
   const a = facts.autoscale;
-  if (!a) return { type, status: 'Unknown', reason: REASONS.autoscaleWaiting, message: 'waiting for the swarm to read its reservations' };
+  if (!a)
+    return {
+      type,
+      status: 'Unknown',
+      reason: REASONS.autoscaleWaiting,
+      message: 'waiting for the swarm to read its reservations',
+    };
   const grownBeyondRoom = (bay.status?.autoscale?.target ?? 0) > bay.spec.nodes && facts.unschedulable.length > 0;
   if (grownBeyondRoom) {
-    return { type, status: 'False', reason: REASONS.autoscaleBlocked, message: `the aggregates have no room for the nodes autoscaling asked for: ${facts.unschedulable.map(describeUnschedulable).join('; ')}` };
+    return {
+      type,
+      status: 'False',
+      reason: REASONS.autoscaleBlocked,
+      message: `the aggregates have no room for the nodes autoscaling asked for: ${facts.unschedulable.map(describeUnschedulable).join('; ')}`,
+    };
   }
   const d = a.decision;
-  if (d.kind === 'blocked' && d.reason === 'MaxNodesReached') return { type, status: 'False', reason: REASONS.autoscaleBlocked, message: d.message };
+  if (d.kind === 'blocked' && d.reason === 'MaxNodesReached')
+    return { type, status: 'False', reason: REASONS.autoscaleBlocked, message: d.message };
   if (d.kind === 'blocked') return { type, status: 'True', reason: REASONS.coolingDown, message: d.message };
   if (d.kind === 'grow') return { type, status: 'True', reason: REASONS.scaledUp, message: d.reason };
   const threshold = bay.spec.autoscale.thresholdPercent ?? 80;
-  return { type, status: 'True', reason: REASONS.steady, message: `reserved CPU ${Math.round(a.usage.cpuPercent)}%, memory ${Math.round(a.usage.memoryPercent)}% (threshold ${threshold}%)` };
+  return {
+    type,
+    status: 'True',
+    reason: REASONS.steady,
+    message: `reserved CPU ${Math.round(a.usage.cpuPercent)}%, memory ${Math.round(a.usage.memoryPercent)}% (threshold ${threshold}%)`,
+  };
 }
 
 /** Expiries, the rotation in progress, the requests handled and when each kind of rotation last finished. */
-function certificatesStatus(before: BayCertificatesStatus | undefined, facts: BayFacts, nodeNotAfters: readonly number[], now: Date): BayCertificatesStatus {
+function certificatesStatus(
+  before: BayCertificatesStatus | undefined,
+  facts: BayFacts,
+  nodeNotAfters: readonly number[],
+  now: Date,
+): BayCertificatesStatus {
   const { rotation: _r, swarmCaRotation: _s, ...kept } = before ?? {};
   const rotation = facts.rotation;
   const finished = rotation?.finished ?? [];
   const at = formatTime(now);
-  const handled = finished.reduce<HandledRequests>((all, f) => ({ ...all, ...f.handled }), before?.handledRequests ?? {});
+  const handled = finished.reduce<HandledRequests>(
+    (all, f) => ({ ...all, ...f.handled }),
+    before?.handledRequests ?? {},
+  );
   const lastOf = (kind: 'Leaves' | 'CA' | 'SwarmCA') => finished.some((f) => f.kind === kind);
   return {
     ...kept,
-    ...(facts.certificates.ok ? { caNotAfter: formatTime(facts.certificates.caNotAfter), operatorNotAfter: formatTime(facts.certificates.operatorNotAfter) } : {}),
+    ...(facts.certificates.ok
+      ? {
+          caNotAfter: formatTime(facts.certificates.caNotAfter),
+          operatorNotAfter: formatTime(facts.certificates.operatorNotAfter),
+        }
+      : {}),
     ...(facts.credentials ? { clientNotAfter: formatTime(facts.credentials.clientNotAfter) } : {}),
     ...(nodeNotAfters.length > 0 ? { earliestNodeNotAfter: formatTime(new Date(Math.min(...nodeNotAfters))) } : {}),
     ...(rotation?.nextRenewal ? { nextRenewalTime: formatTime(rotation.nextRenewal) } : {}),
@@ -176,13 +240,30 @@ function certificatesStatus(before: BayCertificatesStatus | undefined, facts: Ba
     ...(lastOf('CA') ? { lastCaRotationTime: at } : {}),
     ...(lastOf('SwarmCA') ? { lastSwarmCaRotationTime: at } : {}),
     ...(Object.keys(handled).length > 0 ? { handledRequests: handled } : {}),
-    ...(rotation ? (rotation.current ? { rotation: rotation.current } : {}) : before?.rotation ? { rotation: before.rotation } : {}),
-    ...(rotation ? (rotation.swarmCa ? { swarmCaRotation: rotation.swarmCa } : {}) : before?.swarmCaRotation ? { swarmCaRotation: before.swarmCaRotation } : {}),
+    ...(rotation
+      ? rotation.current
+        ? { rotation: rotation.current }
+        : {}
+      : before?.rotation
+        ? { rotation: before.rotation }
+        : {}),
+    ...(rotation
+      ? rotation.swarmCa
+        ? { swarmCaRotation: rotation.swarmCa }
+        : {}
+      : before?.swarmCaRotation
+        ? { swarmCaRotation: before.swarmCaRotation }
+        : {}),
   };
 }
 
 /** Conditions in their fixed order, each with the bay's generation; transition times kept unless status flips. */
-function withConditions(bay: Bay, existing: Condition[] | undefined, updates: readonly ConditionBody[], now: Date): Condition[] {
+function withConditions(
+  bay: Bay,
+  existing: Condition[] | undefined,
+  updates: readonly ConditionBody[],
+  now: Date,
+): Condition[] {
   let conditions = existing;
   for (const c of updates) conditions = setCondition(conditions, { ...c, ...generationOf(bay) }, now);
   const ordered = CONDITION_TYPES.flatMap((t) => conditions!.filter((c) => c.type === t));
@@ -194,19 +275,35 @@ const generationOf = (bay: Bay): { observedGeneration?: number } =>
 
 function certificatesCondition(facts: BayFacts): ConditionBody {
   const type = 'CertificatesReady';
-  if (!facts.certificates.ok) return { type, status: 'False', reason: facts.certificates.reason, message: facts.certificates.message };
+  if (!facts.certificates.ok)
+    return { type, status: 'False', reason: facts.certificates.reason, message: facts.certificates.message };
   const rotation = facts.rotation;
   if (rotation?.stopped || rotation?.current?.stoppedTime) {
-    const why = rotation.stopped?.message ?? rotation.current?.stoppedMessage ?? 'a node failed its check after a restart';
-    return { type, status: 'False', reason: REASONS.rolloutFailed, message: `${why}; no other node is restarted until marina.dev/rotate-certificates gets a new value` };
+    const why =
+      rotation.stopped?.message ?? rotation.current?.stoppedMessage ?? 'a node failed its check after a restart';
+    return {
+      type,
+      status: 'False',
+      reason: REASONS.rolloutFailed,
+      message: `${why}; no other node is restarted until marina.dev/rotate-certificates gets a new value`,
+    };
   }
   const rotating = [
-    ...(rotation?.current ? [describeRotation(rotation.current) + (rotation.waiting ? ` (${rotation.waiting})` : '')] : []),
-    ...(rotation?.swarmCa ? [`the swarm's CA is rotating (requested: ${rotation.swarmCa.request}) since ${rotation.swarmCa.startedTime}`] : []),
+    ...(rotation?.current
+      ? [describeRotation(rotation.current) + (rotation.waiting ? ` (${rotation.waiting})` : '')]
+      : []),
+    ...(rotation?.swarmCa
+      ? [`the swarm's CA is rotating (requested: ${rotation.swarmCa.request}) since ${rotation.swarmCa.startedTime}`]
+      : []),
   ];
   if (rotating.length > 0) return { type, status: 'True', reason: REASONS.rotating, message: rotating.join('; ') };
   const next = rotation?.nextRenewal ? `; the next renewal is due at ${formatTime(rotation.nextRenewal)}` : '';
-  return { type, status: 'True', reason: REASONS.issued, message: `the bay's CA is valid until ${formatTime(facts.certificates.caNotAfter)}${next}` };
+  return {
+    type,
+    status: 'True',
+    reason: REASONS.issued,
+    message: `the bay's CA is valid until ${formatTime(facts.certificates.caNotAfter)}${next}`,
+  };
 }
 
 function nodesCondition(facts: BayFacts): ConditionBody {
@@ -216,18 +313,30 @@ function nodesCondition(facts: BayFacts): ConditionBody {
   if (facts.unschedulable.length > 0) {
     const reason = facts.fitsNowhere ? REASONS.flavorTooLarge : REASONS.unschedulable;
     const hint = facts.fitsNowhere ? '; the flavor is larger than any eligible host, even empty' : '';
-    return { type, status: 'False', reason, message: `${counted}${hint}; ${facts.unschedulable.map(describeUnschedulable).join('; ')}` };
+    return {
+      type,
+      status: 'False',
+      reason,
+      message: `${counted}${hint}; ${facts.unschedulable.map(describeUnschedulable).join('; ')}`,
+    };
   }
   const unknown = facts.nodes.filter((n) => n.state === 'Lost' && n.problem);
   if (facts.unreachable.size > 0 && unknown.length > 0) {
-    return { type, status: 'False', reason: REASONS.hostUnreachable, message: `${counted}; ${unknown.map((n) => `${n.name} on ${n.host}: ${n.problem}`).join('; ')}` };
+    return {
+      type,
+      status: 'False',
+      reason: REASONS.hostUnreachable,
+      message: `${counted}; ${unknown.map((n) => `${n.name} on ${n.host}: ${n.problem}`).join('; ')}`,
+    };
   }
-  if (ready === facts.desired && facts.nodes.length === facts.desired) return { type, status: 'True', reason: REASONS.allNodesReady, message: counted };
+  if (ready === facts.desired && facts.nodes.length === facts.desired)
+    return { type, status: 'True', reason: REASONS.allNodesReady, message: counted };
   const failing = facts.nodes.filter((n) => !n.ready && n.problem);
   const details = failing.length > 0 ? `; ${failing.map((n) => `${n.name}: ${n.problem}`).join('; ')}` : '';
   const failure = facts.nodeFailures?.[0];
   if (failure) return { type, status: 'False', reason: failure.reason, message: `${counted}${details}` };
-  if (failing.length > 0) return { type, status: 'False', reason: REASONS.nodeNotReady, message: `${counted}${details}` };
+  if (failing.length > 0)
+    return { type, status: 'False', reason: REASONS.nodeNotReady, message: `${counted}${details}` };
   return { type, status: 'False', reason: REASONS.provisioning, message: counted };
 }
 
@@ -235,25 +344,58 @@ function swarmCondition(bay: Bay, facts: BayFacts): ConditionBody {
   const type = 'SwarmReady';
   if (facts.swarmError) return { type, status: 'False', reason: REASONS.swarmFailed, message: facts.swarmError };
   const swarm = facts.swarm;
-  if (!swarm?.anchor) return { type, status: 'False', reason: REASONS.swarmForming, message: swarm?.error ?? 'waiting for a manager node' };
+  if (!swarm?.anchor)
+    return {
+      type,
+      status: 'False',
+      reason: REASONS.swarmForming,
+      message: swarm?.error ?? 'waiting for a manager node',
+    };
   const members = [...swarm.members.values()].filter((m) => m.state === 'ready');
   const managers = members.filter((m) => m.role === 'manager' && m.managerReachability === 'reachable').length;
   const summary = `${members.length} ready members, ${managers} reachable managers`;
   const missing = facts.nodes.filter((n) => !swarm.members.get(n.name) || swarm.members.get(n.name)!.state !== 'ready');
   if (missing.length > 0 || managers < bay.spec.managers || members.length < facts.desired) {
     const waiting = missing.length > 0 ? `; waiting for ${missing.map((n) => n.name).join(', ')}` : '';
-    return { type, status: 'False', reason: REASONS.swarmForming, message: `${summary} of ${facts.desired} nodes and ${bay.spec.managers} managers${waiting}` };
+    return {
+      type,
+      status: 'False',
+      reason: REASONS.swarmForming,
+      message: `${summary} of ${facts.desired} nodes and ${bay.spec.managers} managers${waiting}`,
+    };
   }
-  return { type, status: 'True', reason: REASONS.swarmFormed, message: summary + (swarm.problems.length > 0 ? `; ${swarm.problems.join('; ')}` : '') };
+  return {
+    type,
+    status: 'True',
+    reason: REASONS.swarmFormed,
+    message: summary + (swarm.problems.length > 0 ? `; ${swarm.problems.join('; ')}` : ''),
+  };
 }
 
 function readyCondition(facts: BayFacts, parts: readonly ConditionBody[]): ConditionBody {
   const failing = parts.find((c) => c.status !== 'True');
   if (failing) return { type: 'Ready', status: 'False', reason: failing.reason, message: failing.message };
   const failed = facts.credentialsFailure;
-  if (failed) return { type: 'Ready', status: 'False', reason: failed.reason, message: `the credentials bundle could not be published: ${failed.message}` };
-  if (!facts.credentials || !facts.endpoint) return { type: 'Ready', status: 'False', reason: REASONS.credentialsPending, message: 'the credentials bundle is not published yet' };
-  return { type: 'Ready', status: 'True', reason: REASONS.bayReady, message: `${facts.desired} nodes in a swarm at ${facts.endpoint}; credentials in Secret ${facts.credentials.secretName}` };
+  if (failed)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: failed.reason,
+      message: `the credentials bundle could not be published: ${failed.message}`,
+    };
+  if (!facts.credentials || !facts.endpoint)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: REASONS.credentialsPending,
+      message: 'the credentials bundle is not published yet',
+    };
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: REASONS.bayReady,
+    message: `${facts.desired} nodes in a swarm at ${facts.endpoint}; credentials in Secret ${facts.credentials.secretName}`,
+  };
 }
 
 /**
@@ -265,7 +407,11 @@ export function recordLoss(bay: Bay, status: BayStatus, lost: readonly BayNodeSt
   if (lost.length === 0) return status;
   const message = `${lost.map((l) => `node ${l.name} is gone from host ${l.host ?? '?'}`).join('; ')}; replacing ${lost.length === 1 ? 'it' : 'them'}`;
   const loss = (type: string): ConditionBody => ({ type, status: 'False', reason: REASONS.nodeLost, message });
-  return { ...status, phase: 'Degraded', conditions: withConditions(bay, status.conditions, [loss('Ready'), loss('NodesReady')], now) };
+  return {
+    ...status,
+    phase: 'Degraded',
+    conditions: withConditions(bay, status.conditions, [loss('Ready'), loss('NodesReady')], now),
+  };
 }
 
 /**
@@ -276,8 +422,13 @@ export function deletionStatus(bay: Bay, left: readonly string[], releaseAnnotat
   const message =
     left.length > 0
       ? `waiting to delete ${left.join('; ')}. If those hosts are gone for good, annotate the bay with ${releaseAnnotation}=true to finish without them`
-      : 'deleting the bay\'s nodes and Secrets';
-  const ready: ConditionBody = { type: 'Ready', status: 'False', reason: left.length > 0 ? REASONS.deletionBlocked : REASONS.deleting, message };
+      : "deleting the bay's nodes and Secrets";
+  const ready: ConditionBody = {
+    type: 'Ready',
+    status: 'False',
+    reason: left.length > 0 ? REASONS.deletionBlocked : REASONS.deleting,
+    message,
+  };
   return { ...bay.status, phase: 'Deleting', conditions: withConditions(bay, bay.status?.conditions, [ready], now) };
 }
 
@@ -286,7 +437,11 @@ function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStat
   if (ready) return facts.rotation?.current || facts.rotation?.swarmCa ? 'Rotating' : 'Ready';
   // Until its first credentials are out, a bay is being provisioned, however far it got.
   if (!bay.status?.credentialsSecretName && !facts.credentials) return 'Provisioning';
-  const troubled = facts.unreachable.size > 0 || facts.nodes.some((n) => n.state === 'Lost' || (!n.ready && n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'));
+  const troubled =
+    facts.unreachable.size > 0 ||
+    facts.nodes.some(
+      (n) => n.state === 'Lost' || (!n.ready && n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'),
+    );
   if (troubled || facts.unschedulable.length > 0) return 'Degraded';
   return 'Growing';
 }

@@ -54,7 +54,12 @@ export interface SwarmFacts {
  * members of nodes that are gone for good are demoted and removed once they are down. Every step is
  * idempotent: a member is left as it is. A settled bay costs one listing on its anchor manager.
  */
-export async function ensureSwarm(connect: ConnectNode, live: readonly LiveNode[], liveNames: ReadonlySet<string>, options: SwarmOptions = {}): Promise<SwarmFacts> {
+export async function ensureSwarm(
+  connect: ConnectNode,
+  live: readonly LiveNode[],
+  liveNames: ReadonlySet<string>,
+  options: SwarmOptions = {},
+): Promise<SwarmFacts> {
   if (options.settled) {
     const confirmed = await confirmSettled(connect, live, liveNames, options.anchorAddress);
     if (confirmed) return confirmed;
@@ -72,13 +77,22 @@ export async function ensureSwarm(connect: ConnectNode, live: readonly LiveNode[
       }
     }),
   );
-  if (states.size === 0 && unanswered.length > 0) throw new SwarmError('unreachable', { address: live[0]!.address, operation: 'swarm-state' }, unanswered.join('; '));
+  if (states.size === 0 && unanswered.length > 0)
+    throw new SwarmError('unreachable', { address: live[0]!.address, operation: 'swarm-state' }, unanswered.join('; '));
   const byIndex = [...live].filter((n) => states.has(n.name)).sort((a, b) => a.index - b.index);
   let anchor = byIndex.find((n) => states.get(n.name)?.state === 'active' && states.get(n.name)?.isManager);
   let initialised = false;
   if (!anchor) {
     const first = byIndex.find((n) => n.role === 'manager');
-    if (!first) return { members: new Map(), removed: [], joined: [], initialised, error: 'no manager node answers yet', problems: [] };
+    if (!first)
+      return {
+        members: new Map(),
+        removed: [],
+        joined: [],
+        initialised,
+        error: 'no manager node answers yet',
+        problems: [],
+      };
     await initSwarm(connect(first.address), first.address);
     anchor = first;
     initialised = true;
@@ -98,7 +112,12 @@ export async function ensureSwarm(connect: ConnectNode, live: readonly LiveNode[
  * The steady state, checked with one call: every live node a ready member in its role, and no down
  * member left to clean up. Anything else (or the anchor not answering) takes the full path.
  */
-async function confirmSettled(connect: ConnectNode, live: readonly LiveNode[], liveNames: ReadonlySet<string>, anchorAddress: string | undefined): Promise<SwarmFacts | undefined> {
+async function confirmSettled(
+  connect: ConnectNode,
+  live: readonly LiveNode[],
+  liveNames: ReadonlySet<string>,
+  anchorAddress: string | undefined,
+): Promise<SwarmFacts | undefined> {
   const anchor = live.find((n) => n.role === 'manager' && n.address === anchorAddress);
   if (!anchor) return undefined;
   let listed: SwarmNode[];
@@ -126,7 +145,11 @@ async function joinMissing(
   const tokens = await joinTokens(manager);
   const join = async (n: LiveNode): Promise<void> => {
     const started = performance.now();
-    await joinSwarm(connect(n.address), { advertiseAddr: n.address, remoteAddrs: [anchor.address], token: n.role === 'manager' ? tokens.manager : tokens.worker });
+    await joinSwarm(connect(n.address), {
+      advertiseAddr: n.address,
+      remoteAddrs: [anchor.address],
+      token: n.role === 'manager' ? tokens.manager : tokens.worker,
+    });
     onJoined?.((performance.now() - started) / 1000);
   };
   for (const n of missing.filter((m) => m.role === 'manager')) await join(n);
@@ -135,7 +158,11 @@ async function joinMissing(
 }
 
 /** Workers the plan made managers (spec.managers was raised) are promoted in the swarm; returns how many. */
-async function promoteManagers(manager: DockerClient, members: readonly SwarmNode[], nodes: readonly LiveNode[]): Promise<number> {
+async function promoteManagers(
+  manager: DockerClient,
+  members: readonly SwarmNode[],
+  nodes: readonly LiveNode[],
+): Promise<number> {
   const wanted = new Set(nodes.filter((n) => n.role === 'manager').map((n) => n.name));
   const toPromote = members.filter((m) => wanted.has(m.hostname) && m.role === 'worker' && m.state === 'ready');
   for (const member of toPromote) await promote(manager, member.id);
@@ -147,7 +174,11 @@ async function promoteManagers(manager: DockerClient, members: readonly SwarmNod
  * (their replacement joined under another name) and the old entry of a node that re-joined. A member
  * that is still up is never removed.
  */
-async function removeGoneMembers(manager: DockerClient, members: readonly SwarmNode[], liveNames: ReadonlySet<string>): Promise<{ removed: string[]; problems: string[] }> {
+async function removeGoneMembers(
+  manager: DockerClient,
+  members: readonly SwarmNode[],
+  liveNames: ReadonlySet<string>,
+): Promise<{ removed: string[]; problems: string[] }> {
   const newestUp = new Map<string, SwarmNode>();
   for (const m of members) if (m.state === 'ready') newestUp.set(m.hostname, m);
   const removed: string[] = [];
@@ -161,7 +192,9 @@ async function removeGoneMembers(manager: DockerClient, members: readonly SwarmN
       if (await removeNode(manager, m.id)) removed.push(m.hostname);
     } catch (err) {
       // A down manager that cannot be demoted yet is retried on the next reconcile.
-      problems.push(`swarm member ${m.hostname} is down but could not be removed yet: ${err instanceof Error ? err.message : String(err)}`);
+      problems.push(
+        `swarm member ${m.hostname} is down but could not be removed yet: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
   return { removed, problems };
