@@ -196,7 +196,9 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
     const internalSecrets = (uid: string): Promise<string> =>
       mustKubectl(kubectl, ['get', 'secrets', '-n', OPERATOR_NAMESPACE, '-l', `marina.dev/bay-uid=${uid}`, '-o', 'name']);
     // The CA, marina's client and one key per node, out of the tenant's namespace.
-    expect((await internalSecrets(crashBay.metadata.uid!)).split('\n')).toHaveLength(5);
+    expect((await internalSecrets(crashBay.metadata.uid!)).trim().split('\n').sort()).toEqual(
+      ['ca', 'node-0', 'node-1', 'node-2', 'operator'].map((s) => `secret/bay-${crashBay.metadata.uid}-${s}`),
+    );
     expect(crash).toHaveLength(3);
     for (const name of crash) expect(await env.lxc.instance(name), `${name} before the deletion`).toBeDefined();
     await mustKubectl(kubectl, ['delete', 'bay', 'crash', '-n', NS, '--timeout=180s']);

@@ -20,8 +20,8 @@ describe("Argo CD's view of a Bay (real Lua 5.1 interpreter)", () => {
   });
 
   it('Ready is Healthy, also while certificates rotate; Stalled is Degraded with the reason', async () => {
-    const ready = bay({ observedGeneration: 1, phase: 'Rotating', conditions: [condition('Ready', 'True', 'BayReady', '3 nodes in a swarm — ünïcode "quoted"')] });
-    expect(await argoHealth('Bay', ready)).toEqual({ status: 'Healthy', message: '3 nodes in a swarm — ünïcode "quoted"' });
+    const ready = bay({ observedGeneration: 1, phase: 'Rotating', conditions: [condition('Ready', 'True', 'BayReady', '3 nodes in a swarm — ünïcode "quoted"\n1 line\t2')] });
+    expect(await argoHealth('Bay', ready)).toEqual({ status: 'Healthy', message: '3 nodes in a swarm — ünïcode "quoted"\n1 line\t2' });
     const stalled = bay({ observedGeneration: 1, phase: 'Provisioning', conditions: [condition('Ready', 'False', 'FlavorTooLarge', 'too big'), condition('Stalled', 'True', 'FlavorTooLarge', 'too big')] });
     expect(await argoHealth('Bay', stalled)).toEqual({ status: 'Degraded', message: 'FlavorTooLarge: too big' });
   });

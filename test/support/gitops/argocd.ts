@@ -35,5 +35,7 @@ export function toLua(value: unknown): string {
 
 function luaString(text: string): string {
   const bytes = [...Buffer.from(text, 'utf8')];
-  return `"${bytes.map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${b}`)).join('')}"`;
+  // Three digits always: `\10` followed by a digit would read as another escape.
+  const escaped = bytes.map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`));
+  return `"${escaped.join('')}"`;
 }
