@@ -3,8 +3,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { credentialsSecretName } from '../controllers/bay/names.js';
-import { SECRET, type SecretObject } from '../controllers/kinds.js';
-import { BUNDLE_FILES, withCertDir } from '../pki/index.js';
+import { BAY, SECRET, type SecretObject } from '../controllers/kinds.js';
+import type { Bay } from '../api/types.generated.js';
+import { BUNDLE_FILES, environmentScripts } from '../pki/index.js';
 import { isNotFound } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/kube-client.js';
 
@@ -32,20 +33,42 @@ export interface BayRef {
   readonly kubeconfig?: string;
 }
 
-/** The bundle as marina stored it in the bay's credentials Secret (scripts still carry the placeholder). */
-export async function fetchBundle(ref: BayRef): Promise<{ namespace: string; files: Record<string, string> }> {
+/**
+ * What the CLI takes from the cluster: the three PEM files of the credentials Secret and the bay's
+ * endpoint from its status. Nothing else of the Secret is used — no file name, no script: whoever can
+ * write that Secret must not be able to make `marina credentials` write outside its directory, nor
+ * `marina env` print a command of their choosing.
+ */
+export interface Bundle {
+  readonly namespace: string;
+  readonly pems: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** `tcp://address:port`, checked to be just that. */
+  readonly dockerHost: string;
+}
+
+const ENDPOINT = /^tcp:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+export async function fetchBundle(ref: BayRef): Promise<Bundle> {
   const kubeConfig = new KubeConfig();
   if (ref.kubeconfig) kubeConfig.loadFromFile(ref.kubeconfig);
   else kubeConfig.loadFromDefault();
   const namespace = ref.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
   const client = await KubeClient.fromKubeConfig(kubeConfig);
+  const notYet = `bay ${namespace}/${ref.bay} has no credentials yet: marina wait ${ref.bay} -n ${namespace}`;
   try {
+    const bay = await client.get<Bay>(BAY, { namespace, name: ref.bay });
+    const dockerHost = bay.status?.endpoint;
+    if (!dockerHost) throw new CredentialsError(notYet);
+    if (!ENDPOINT.test(dockerHost)) throw new CredentialsError(`bay ${namespace}/${ref.bay} reports an endpoint that is not tcp://address:port`);
     const secret = await client.get<SecretObject>(SECRET, { namespace, name: credentialsSecretName(ref.bay) });
-    const files = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    if (!files[BUNDLE_FILES.cert]) throw new CredentialsError(`the credentials of bay ${namespace}/${ref.bay} are incomplete; is the bay Ready?`);
-    return { namespace, files };
+    const file = (name: string): string => Buffer.from(secret.data?.[name] ?? '', 'base64').toString('utf8');
+    const pems = { ca: file(BUNDLE_FILES.ca), cert: file(BUNDLE_FILES.cert), key: file(BUNDLE_FILES.key) };
+    if (!Object.values(pems).every((pem) => pem.startsWith('-----BEGIN '))) {
+      throw new CredentialsError(`the credentials of bay ${namespace}/${ref.bay} are incomplete; is the bay Ready?`);
+    }
+    return { namespace, pems, dockerHost };
   } catch (err) {
-    if (isNotFound(err)) throw new CredentialsError(`bay ${namespace}/${ref.bay} has no credentials yet: wait until it is Ready (kubectl wait --for=condition=Ready bay/${ref.bay} -n ${namespace})`);
+    if (isNotFound(err)) throw new CredentialsError(notYet);
     throw err;
   } finally {
     client.close();
@@ -53,22 +76,29 @@ export async function fetchBundle(ref: BayRef): Promise<{ namespace: string; fil
 }
 
 /**
- * Writes the bundle into `dir`, replacing files that exist (a stale bundle is worse than none): the key
- * readable by its owner only, the scripts pointing at `dir`.
+ * Writes the bundle into `dir`, replacing the bundle's own files (a stale bundle is worse than none)
+ * and nothing else: the directory 0700 and every file 0600, also when the directory existed; the
+ * scripts rendered here, pointing at `dir`.
  */
-export async function writeBundle(files: Readonly<Record<string, string>>, dir: string): Promise<{ paths: string[]; filled: Record<string, string> }> {
+export async function writeBundle(bundle: Bundle, dir: string): Promise<{ paths: string[]; scripts: Record<string, string> }> {
   const absolute = resolve(dir);
   await mkdir(absolute, { recursive: true, mode: 0o700 });
-  const filled = withCertDir(files, absolute);
+  await chmod(absolute, 0o700);
+  const scripts = environmentScripts({ dockerHost: bundle.dockerHost, certDir: absolute });
+  const files: Record<string, string> = {
+    [BUNDLE_FILES.ca]: bundle.pems.ca,
+    [BUNDLE_FILES.cert]: bundle.pems.cert,
+    [BUNDLE_FILES.key]: bundle.pems.key,
+    ...scripts,
+  };
   const written: string[] = [];
-  for (const [name, content] of Object.entries(filled)) {
+  for (const [name, content] of Object.entries(files)) {
     const path = join(absolute, name);
-    const mode = name === BUNDLE_FILES.key ? 0o600 : 0o644;
-    await writeFile(path, content, { mode });
-    await chmod(path, mode);
+    await writeFile(path, content, { mode: 0o600 });
+    await chmod(path, 0o600);
     written.push(path);
   }
-  return { paths: written.sort(), filled };
+  return { paths: written.sort(), scripts };
 }
 
 /** Where `marina env` keeps a bay's bundle, like docker-machine's machine directories. */
@@ -76,10 +106,9 @@ export function defaultCertDir(namespace: string, bay: string): string {
   return join(process.env.MARINA_HOME ?? join(homedir(), '.marina'), 'bays', namespace, bay);
 }
 
-export function scriptFor(files: Readonly<Record<string, string>>, shell: Shell): string {
-  const script = files[SCRIPT_OF_SHELL[shell]];
-  if (script === undefined) throw new CredentialsError(`the bundle has no ${SCRIPT_OF_SHELL[shell]}`);
-  return script;
+/** The lines `marina env` prints for a shell: rendered by marina, never read from the cluster. */
+export function scriptFor(scripts: Readonly<Record<string, string>>, shell: Shell): string {
+  return scripts[SCRIPT_OF_SHELL[shell]]!;
 }
 
 export function detectShell(env: NodeJS.ProcessEnv = process.env): Shell {

@@ -53,8 +53,8 @@ bayOptions(
     .description('Write the bay\'s credentials bundle (ca.pem, cert.pem, key.pem, docker.env, docker.fish, docker.ps1, docker.cmd) into a directory')
     .option('-o, --output <dir>', 'directory to write (default: ./<bay>); existing files are replaced'),
 ).action(async (bay: string, opts: { namespace?: string; kubeconfig?: string; output?: string }) => {
-  const { files } = await fetchBundle({ bay, ...opts });
-  const { paths } = await writeBundle(files, opts.output ?? bay);
+  const bundle = await fetchBundle({ bay, ...opts });
+  const { paths } = await writeBundle(bundle, opts.output ?? bay);
   console.error(`wrote ${paths.length} files; load them with: . ${paths.find((f) => f.endsWith('docker.env'))}`);
   for (const path of paths) console.log(path);
 });
@@ -69,10 +69,10 @@ bayOptions(
   const shells: Shell[] = ['bash', 'zsh', 'sh', 'fish', 'powershell', 'cmd'];
   const shell = (opts.shell ?? detectShell()) as Shell;
   if (!shells.includes(shell)) return program.error(`--shell must be one of ${shells.join(', ')}`);
-  const { namespace, files } = await fetchBundle({ bay, ...opts });
-  const dir = opts.certDir ?? defaultCertDir(namespace, bay);
-  const { filled } = await writeBundle(files, dir);
-  process.stdout.write(scriptFor(filled, shell));
+  const bundle = await fetchBundle({ bay, ...opts });
+  const dir = opts.certDir ?? defaultCertDir(bundle.namespace, bay);
+  const { scripts } = await writeBundle(bundle, dir);
+  process.stdout.write(scriptFor(scripts, shell));
 });
 
 bayOptions(
