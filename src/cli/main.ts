@@ -28,6 +28,7 @@ program
   .description('Run the operator: reconcile HostAggregates and Bays until SIGTERM')
   .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)')
   .option('--health-port <port>', 'port of /metrics, /healthz and /readyz', (v) => Number(v), 8080)
+  .option('--health-address <address>', 'address /metrics, /healthz and /readyz listen on (127.0.0.1 keeps them on the machine)', '0.0.0.0')
   .option('--leader-elect', 'elect a leader among replicas through a Lease', false)
   .option('--namespace <ns>', 'the operator\'s namespace: its Lease, and where host credentials Secrets live', process.env['POD_NAMESPACE'] ?? 'marina-system')
   .option('--lease-namespace <ns>', 'namespace of the leader-election Lease (default: --namespace)')

@@ -23,6 +23,7 @@ export interface RunOptions {
   readonly credentialsNamespace: string[];
   readonly probeInterval: number;
   readonly resync: number;
+  readonly healthAddress: string;
   readonly usageInterval: number;
   readonly concurrency: number;
   readonly logLevel: string;
@@ -41,7 +42,7 @@ export async function runOperator(opts: RunOptions): Promise<void> {
   const mgr = await Manager.create({
     kubeConfig,
     log,
-    healthServer: { port: opts.healthPort },
+    healthServer: { host: opts.healthAddress, port: opts.healthPort },
     ...(opts.leaderElect ? { leaderElection: leaderElection(opts) } : {}),
   });
   await ensureOwnNamespace(mgr.client, opts.namespace, log);
