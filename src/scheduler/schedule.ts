@@ -94,6 +94,23 @@ export function describeUnschedulable(u: Unschedulable): string {
   return `no host can take node ${u.index} (${u.role}): ${reasons}`;
 }
 
+/** Rejections that say which aggregates exist beyond the ones a tenant may use: kept from tenants. */
+const NOT_THE_TENANTS = new Set(['AggregateNotSelected', 'NamespaceNotAllowed']);
+
+/**
+ * The same, for what a tenant reads (its bay's conditions and Events): hosts of aggregates the bay does
+ * not select or its namespace may not use are counted, not named, and a host's own error (which may
+ * name its endpoint) is left out. The full text goes to the operator's log and the aggregate's status.
+ */
+export function describeUnschedulableForTenant(u: Unschedulable): string {
+  const visible = u.rejections.filter((r) => !NOT_THE_TENANTS.has(r.reason));
+  const hidden = u.rejections.length - visible.length;
+  const reasons = visible.map((r) => `${r.aggregate}/${r.host}: ${r.reason}${r.reason === 'HostNotReady' ? '' : ` (${r.message})`}`);
+  if (reasons.length === 0) return `no host can take node ${u.index} (${u.role}): no aggregate this bay may use offers a host`;
+  const others = hidden > 0 ? `; ${hidden} host(s) of aggregates this bay does not use` : '';
+  return `no host can take node ${u.index} (${u.role}): ${reasons.join('; ')}${others}`;
+}
+
 /**
  * True when no eligible host could take the flavor even if it were empty: waiting for room cannot
  * help, a person must change the bay or the aggregates. Hosts that are not ready do not count (they

@@ -6,7 +6,12 @@ import { formatTime } from '../../runtime/conditions.js';
 import { patchStatus } from '../../runtime/status.js';
 import { rotateSwarmCa, swarmCaRotationDone, usage as readUsage } from '../../swarm/index.js';
 import { capacityNote, decideAutoscale, type AutoscaleDecision } from './autoscale.js';
-import { describeUnschedulable, flavorFitsNowhere, type ScheduleResult } from '../../scheduler/index.js';
+import {
+  describeUnschedulable,
+  describeUnschedulableForTenant,
+  flavorFitsNowhere,
+  type ScheduleResult,
+} from '../../scheduler/index.js';
 import { BAY } from '../kinds.js';
 import {
   dropPreviousCa,
@@ -153,6 +158,8 @@ const placementPhase: BayPhase = {
     scope.bay = await recordIntents(deps, bay, placed, plan.lost, ctx);
     scope.nodes = placed;
     await reportPlanEvents(deps, scope.bay, plan, scheduled);
+    // Every host and why, for the operator's eyes: tenants read a version without other aggregates.
+    if (scheduled.unschedulable.length > 0) ctx.log.info({ unschedulable: scheduled.unschedulable.map(describeUnschedulable) }, 'nodes wait for room');
   },
 };
 
@@ -655,7 +662,7 @@ async function reportPlanEvents(
       type: 'Warning',
       reason: 'Unschedulable',
       action: 'Place',
-      note: describeUnschedulable(u),
+      note: describeUnschedulableForTenant(u),
     });
   }
 }

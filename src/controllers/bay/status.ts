@@ -8,7 +8,7 @@ import type {
   SwarmCaRotation,
 } from '../../api/types.generated.js';
 import { formatTime, setCondition, type Condition, type ConditionUpdate } from '../../runtime/conditions.js';
-import { describeUnschedulable, type Unschedulable } from '../../scheduler/index.js';
+import { describeUnschedulableForTenant, type Unschedulable } from '../../scheduler/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
 import type { BayFailure } from './failures.js';
 import { NEEDS_A_PERSON, REASONS, type Reason } from './reasons.js';
@@ -191,7 +191,7 @@ function autoscaleCondition(bay: Bay, facts: BayFacts): ConditionBody | undefine
       type,
       status: 'False',
       reason: REASONS.autoscaleBlocked,
-      message: `the aggregates have no room for the nodes autoscaling asked for: ${facts.unschedulable.map(describeUnschedulable).join('; ')}`,
+      message: `the aggregates have no room for the nodes autoscaling asked for: ${facts.unschedulable.map(describeUnschedulableForTenant).join('; ')}`,
     };
   }
   const d = a.decision;
@@ -317,7 +317,7 @@ function nodesCondition(facts: BayFacts): ConditionBody {
       type,
       status: 'False',
       reason,
-      message: `${counted}${hint}; ${facts.unschedulable.map(describeUnschedulable).join('; ')}`,
+      message: `${counted}${hint}; ${facts.unschedulable.map(describeUnschedulableForTenant).join('; ')}`,
     };
   }
   const unknown = facts.nodes.filter((n) => n.state === 'Lost' && n.problem);

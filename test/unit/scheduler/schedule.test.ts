@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBytes } from '../../../src/api/quantity.js';
 import {
   describeUnschedulable,
+  describeUnschedulableForTenant,
   flavorFitsNowhere,
   scheduleNodes,
   selectorMatches,
@@ -164,5 +165,30 @@ describe('a flavor no host could ever hold', () => {
   it('is never claimed when no eligible host is ready: one may come', () => {
     expect(flavorFitsNowhere(request(64), [host(2, { ready: false })])).toBe(false);
     expect(flavorFitsNowhere(request(64), [])).toBe(false);
+  });
+});
+
+describe('what a tenant reads of an unschedulable node', () => {
+  const u = {
+    index: 2,
+    role: 'worker' as const,
+    rejections: [
+      { aggregate: 'metal', host: 'h1', reason: 'InsufficientCpu', message: 'needs 4 CPUs, 1 of 8 are free' },
+      { aggregate: 'metal', host: 'h2', reason: 'HostNotReady', message: 'host is not ready (dial tcp 10.1.2.3:8443: connection refused)' },
+      { aggregate: 'gpu-team-b', host: 'g1', reason: 'NamespaceNotAllowed', message: 'aggregate gpu-team-b does not allow namespace team-a' },
+      { aggregate: 'other', host: 'o1', reason: 'AggregateNotSelected', message: "aggregate other does not match the bay's aggregateSelector" },
+    ],
+  };
+
+  it('names only the hosts the bay may use, counts the others, and leaves out hosts\' own errors', () => {
+    const text = describeUnschedulableForTenant(u);
+    expect(text).toBe('no host can take node 2 (worker): metal/h1: InsufficientCpu (needs 4 CPUs, 1 of 8 are free); metal/h2: HostNotReady; 2 host(s) of aggregates this bay does not use');
+    expect(text).not.toMatch(/gpu-team-b|other|10\.1\.2\.3/);
+    // The operator's log keeps everything.
+    expect(describeUnschedulable(u)).toContain('gpu-team-b/g1: NamespaceNotAllowed');
+  });
+
+  it('says so when no aggregate the bay may use offers a host', () => {
+    expect(describeUnschedulableForTenant({ ...u, rejections: u.rejections.slice(2) })).toBe('no host can take node 2 (worker): no aggregate this bay may use offers a host');
   });
 });
