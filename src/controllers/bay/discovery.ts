@@ -1,5 +1,5 @@
 import type { AggregateHost, Bay, HostAggregate } from '../../api/types.generated.js';
-import type { HostProvider, NodeInfo } from '../../hosts/index.js';
+import { HostError, type HostErrorCode, type HostProvider, type NodeInfo } from '../../hosts/index.js';
 import { inventoryKeyOf, type HostInventory, type HostView } from '../hosts/inventory.js';
 import type { HostRegistry } from '../hosts/registry.js';
 import { hostKey } from './names.js';
@@ -50,13 +50,13 @@ export async function discoverBayNodes(
         const handle = registry.handle(aggregate, host);
         if (!handle.ok) {
           hosts.set(key, { key, inventoryKey, aggregate, host, provider: undefined, view: undefined });
-          unreachable.set(key, handle.message);
+          unreachable.set(key, 'its connection is not configured (see the HostAggregate)');
           return;
         }
         const view = await inventory.observe(inventoryKey, handle.provider, maxAgeMs);
         hosts.set(key, { key, inventoryKey, aggregate, host, provider: handle.provider, view });
         if (!view.ok) {
-          unreachable.set(key, view.error instanceof Error ? view.error.message : String(view.error));
+          unreachable.set(key, hostAwayReason(view.error));
           return;
         }
         for (const node of view.nodes.values()) {
@@ -84,4 +84,19 @@ function toDiscovered(node: NodeInfo, aggregate: string, host: string): Discover
     ...(node.ipv4Address ? { address: node.ipv4Address } : {}),
     info: node,
   };
+}
+
+const AWAY: Partial<Record<HostErrorCode, string>> = {
+  unreachable: 'it does not answer',
+  timeout: 'it did not answer in time',
+  tls: 'its TLS connection failed',
+  unauthorized: "it refuses marina's certificate",
+};
+
+/**
+ * Why a host is away, as a tenant may read it in its bay's status: the kind of failure, never the
+ * host's endpoint or raw error (those are in the HostAggregate's status, which admins read).
+ */
+export function hostAwayReason(error: unknown): string {
+  return error instanceof HostError ? (AWAY[error.code] ?? `its API failed (${error.code})`) : 'it could not be observed';
 }

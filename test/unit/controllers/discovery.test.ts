@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { discoverBayNodes } from '../../../src/controllers/bay/discovery.js';
+import { discoverBayNodes, hostAwayReason } from '../../../src/controllers/bay/discovery.js';
 import { HostInventory } from '../../../src/controllers/hosts/inventory.js';
 import { HostRegistry } from '../../../src/controllers/hosts/registry.js';
-import type { HostProvider } from '../../../src/hosts/index.js';
+import { HostUnreachableError, type HostProvider } from '../../../src/hosts/index.js';
 import { testAggregate, testBay, testCapacity, testNode } from '../../support/builders.js';
 
 /** Two aggregates that list the same machine (one endpoint), as Nova lets a host be in several aggregates. */
@@ -37,5 +37,14 @@ describe('discovery', () => {
     const registry = new HostRegistry({ secret: () => undefined, credentialNamespaces: new Set(['marina-system']), log: pino({ level: 'silent' }) });
     const aggregate = testAggregate('metal', { hosts: [{ name: 'h1', endpoint: 'https://10.0.0.1:8443', cordoned: false, credentialsSecretRef: { name: 'h1', namespace: 'team-a' } }] });
     expect(registry.handle(aggregate, aggregate.spec.hosts[0]!)).toMatchObject({ ok: false, reason: 'CredentialsNotAllowed' });
+  });
+});
+
+describe('what a tenant reads of a host that is away', () => {
+  it('the kind of failure, never the endpoint or the raw error', () => {
+    const error = new HostUnreachableError({ host: 'unix:///var/lib/lxd/unix.socket', operation: 'observe' }, 'connect ECONNREFUSED /var/lib/lxd/unix.socket');
+    expect(error.message).toContain('/var/lib/lxd');
+    expect(hostAwayReason(error)).toBe('it does not answer');
+    expect(hostAwayReason(new Error('something at 10.0.0.1'))).toBe('it could not be observed');
   });
 });
