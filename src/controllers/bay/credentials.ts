@@ -15,12 +15,10 @@ import { readOwnSecret, writeSecret, type SecretAccess } from './secrets.js';
 export interface PublishedCredentials {
   readonly secretName: string;
   readonly clientNotAfter: Date;
-  /** The tenant's client certificate was issued anew this time. */
-  readonly renewed: boolean;
 }
 
 /**
- * Phase 6: the tenant's bundle (ca.pem, cert.pem, key.pem and the docker.env/.fish/.ps1/.cmd scripts)
+ * The credentials phase: the tenant's bundle (ca.pem, cert.pem, key.pem and the docker.env/.fish/.ps1/.cmd scripts)
  * in a Secret of the bay's namespace, owned by the bay. The client certificate is kept until it falls
  * due or a rotation asks for a new one; the scripts follow the endpoint. While nodes are still moving
  * to a new CA (`holdOldCa`), the old bundle stays out: it works on every node until the overlap ends,
@@ -59,11 +57,7 @@ export async function publishCredentials(
       : { caPem: pki.ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
   }
   await writeSecret(access, bay, ref, 'Opaque', bundleOnce(files.caPem, files.certPem, files.keyPem, endpoint), signal);
-  return {
-    secretName,
-    clientNotAfter: inspectOnce(files.certPem).notAfter,
-    renewed: !kept || (cause !== undefined && !keepOldBundle),
-  };
+  return { secretName, clientNotAfter: inspectOnce(files.certPem).notAfter };
 }
 
 function keptClient(data: Record<string, string> | undefined) {
