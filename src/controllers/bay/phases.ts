@@ -209,9 +209,8 @@ const autoscalePhase: BayPhase = {
     const manager = deps.docker(dockerTlsOf(scope.pki!), swarm!.anchor!.address);
     const usage = await readUsage(manager, { nodeCapacity: perNode });
     // While nodes join, capacity is still missing from the reading: judge once they are ready members.
-    const joining =
-      liveNodes(scope).length < plan!.desired ||
-      liveNodes(scope).some((n) => swarm!.members.get(n.name)?.state !== 'ready');
+    const live = liveNodes(scope);
+    const joining = live.length < plan!.desired || live.some((n) => swarm!.members.get(n.name)?.state !== 'ready');
     const lastScaleUp = bay.status?.autoscale?.lastScaleUpTime;
     const decision: AutoscaleDecision = joining
       ? { kind: 'steady' }
@@ -285,9 +284,7 @@ const rolloutPhase: BayPhase = {
     const provider = scope.discovery!.hosts.get(hostKey(planned.aggregate ?? '', planned.host ?? ''))?.provider;
     // Without any manager answering there is nothing to drain through: only a node that must be repaired,
     // or whose certificate has expired (no manager will answer before it is renewed), goes on without.
-    const expired =
-      (storedNodeLeaf(deps.secrets, scope.bay, candidate.index)?.notAfter.getTime() ?? 0) <= now.getTime();
-    if (!provider || (!anchor && candidate.cause !== 'repair' && !expired)) {
+    if (!provider || (!anchor && candidate.cause !== 'repair' && !candidate.expired)) {
       scope.rollout.waiting = provider
         ? 'waiting for a swarm manager to answer'
         : `waiting for the host of ${candidate.name}`;

@@ -48,6 +48,8 @@ export interface RolloutCandidate {
   readonly cause: RolloutCause;
   /** A previous reconcile drained it and did not finish (a crash, or a stopped rollout resumed). */
   readonly draining: boolean;
+  /** The certificate it serves has expired: no manager may answer until it is renewed. */
+  readonly expired?: boolean;
 }
 
 /** What one node of the bay looks like to the rollout. */
@@ -81,7 +83,8 @@ export function rolloutCandidates(
     const changed = leaf && tlsGeneration(pki, leaf.certPem) !== outcome.tls.generation ? 'tls-changed' : undefined;
     // A node left drained by an unfinished restart is taken through the whole procedure again.
     const cause: RolloutCause | undefined = renewalCause ?? changed ?? (draining ? 'tls-changed' : undefined);
-    return cause ? [{ ...base, address: outcome.address, cause }] : [];
+    const expired = outcome.tls.notAfter.getTime() <= renewal.now.getTime();
+    return cause ? [{ ...base, address: outcome.address, cause, ...(expired ? { expired } : {}) }] : [];
   });
 }
 

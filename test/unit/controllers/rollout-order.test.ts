@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseNextNode, type RolloutCandidate } from '../../../src/controllers/bay/rollout.js';
+import { chooseNextNode, rolloutCandidates, type RolloutCandidate } from '../../../src/controllers/bay/rollout.js';
 import type { SwarmNode } from '../../../src/swarm/index.js';
 
 const member = (hostname: string, role: 'manager' | 'worker', over: Partial<SwarmNode> = {}): SwarmNode => ({
@@ -65,5 +65,19 @@ describe('rollout order', () => {
     const members = [member('n0', 'manager'), member('n1', 'worker', { state: 'down' })];
     const repair = candidate(1, 'worker', { cause: 'repair' });
     expect(chooseNextNode([repair], members, names)).toEqual({ next: repair });
+  });
+});
+
+describe('which nodes the rollout restarts', () => {
+  it('a node whose swarm member is down while it was Ready is repaired; one that serves an expired certificate says so', () => {
+    const pki = { ca: { certPem: '' }, policy: { validityMs: 1, renewBeforeMs: 0, caOverlapMs: 0 } } as never;
+    const now = new Date('2027-01-01T00:00:00Z');
+    const ok = (notAfter: string) => ({ ok: true as const, address: '10.0.0.1', tls: { generation: 'g', serial: 's', notAfter: new Date(notAfter) }, created: false, drift: [], repaired: [] });
+    const recorded = { name: 'n1', index: 1, role: 'worker' as const, state: 'Ready' as const };
+    const down = rolloutCandidates([{ name: 'n1', index: 1, role: 'worker', recorded, outcome: ok('2027-06-01T00:00:00Z'), memberDown: true }], pki, () => undefined, { now });
+    expect(down).toEqual([expect.objectContaining({ name: 'n1', cause: 'repair' })]);
+    // No stored leaf: it must be issued; the one it serves expired yesterday.
+    const expired = rolloutCandidates([{ name: 'n1', index: 1, role: 'worker', recorded, outcome: ok('2026-12-31T00:00:00Z'), memberDown: false }], pki, () => undefined, { now });
+    expect(expired).toEqual([expect.objectContaining({ cause: 'missing', expired: true })]);
   });
 });
