@@ -132,8 +132,8 @@ export interface HandledRequests {
 export interface CertificateRotation {
   /** Leaves (every leaf re-issued) or CA (a new certificate authority). */
   kind: 'Leaves' | 'CA';
-  /** Expiring (due by renewBefore) or Requested (an annotation). */
-  reason: 'Expiring' | 'Requested';
+  /** Expiring (due by renewBefore), Requested (an annotation), or Repair (a node's TLS files restored: it stopped answering over TLS, or its address or trusted CAs changed). */
+  reason: 'Expiring' | 'Requested' | 'Repair';
   /** The annotation value being handled, when requested. */
   request?: string;
   /** Rolling (nodes restarted one at a time with new files), Overlap (CA rotation: old and new CA trusted until overlapUntil), Dropping (the old CA removed node by node). */

@@ -122,6 +122,11 @@ export function isHostError(error: unknown): error is HostError {
   return error instanceof HostError;
 }
 
+/** The node's instance does not exist (any more). */
+export function isNodeGone(error: unknown): boolean {
+  return isHostError(error) && error.code === 'not-found';
+}
+
 /** Errors that a later retry may cure (the reconciler requeues them with backoff). */
 export function isTransientHostError(error: unknown): boolean {
   return isHostError(error) && (error.code === 'unreachable' || error.code === 'timeout');

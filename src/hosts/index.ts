@@ -1,5 +1,5 @@
 // The host layer's public surface: controllers and the CLI import from here, not from lxd/.
-export type { HostProvider } from './provider.js';
+export type { EnsureOptions, HostProvider } from './provider.js';
 export type * from './types.js';
 export * from './errors.js';
 export { createHostProvider } from './factory.js';

@@ -19,6 +19,11 @@ import type {
  * again after a crash (idempotent), throws HostError subclasses that name the host and the node,
  * and has a deadline.
  */
+export interface EnsureOptions {
+  /** Adopt the instance if it exists; never create it. */
+  readonly adoptOnly?: boolean;
+}
+
 export interface HostProvider {
   /** The host's name, as used in errors and NodeInfo.host. */
   readonly name: string;
@@ -26,9 +31,10 @@ export interface HostProvider {
   /**
    * Creates the node, stopped, with its hostname set — or adopts an existing instance of that name
    * when it belongs to the same bay. Throws NodeConflictError when the name is taken by anything else.
-   * Start it with startNode once its files are pushed.
+   * Start it with startNode once its files are pushed. With `adoptOnly`, a missing instance is never
+   * created: NodeNotFoundError says the node is gone (a node that once ran is replaced, never remade).
    */
-  ensureNode(spec: NodeSpec): Promise<EnsuredNode>;
+  ensureNode(spec: NodeSpec, options?: EnsureOptions): Promise<EnsuredNode>;
 
   /**
    * Brings an adopted, stopped node in line with the spec and the host's settings: settings are

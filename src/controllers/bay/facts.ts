@@ -3,7 +3,7 @@ import { DOCKER_TLS_PORT } from '../../pki/index.js';
 import { hostKey } from './names.js';
 import type { NodeOutcome } from './nodes.js';
 import { driftProblem, nameOf } from './phases.js';
-import type { PlannedNode } from './plan.js';
+import { everRan, type PlannedNode } from './plan.js';
 import { REASONS } from './reasons.js';
 import type { BayScope } from './scope.js';
 import type { BayFacts, NodeFact, RotationFacts } from './status.js';
@@ -72,7 +72,7 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
   if (!outcome.ok) {
     return {
       ...base,
-      state: outcome.stage === 'provision' ? 'Provisioning' : 'Running',
+      state: failedNodeState(n.recorded, outcome.stage),
       ready: false,
       problem: outcome.failure.message,
       ...(outcome.address ? { address: outcome.address } : {}),
@@ -110,6 +110,15 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
     ...(member ? { swarmNodeID: member.id } : {}),
     ...(problem ? { problem } : {}),
   };
+}
+
+/**
+ * A node that once ran never falls back to Provisioning: status is what tells the next reconcile to
+ * replace it, not make it again, should its instance turn out to be gone.
+ */
+function failedNodeState(recorded: BayNodeStatus | undefined, stage: 'provision' | 'docker'): NodeFact['state'] {
+  if (recorded?.state === 'Draining') return 'Draining';
+  return stage === 'provision' && !everRan(recorded) ? 'Provisioning' : 'Running';
 }
 
 /** Nodes confirmed gone stay visible (as Lost) until their swarm member has been removed. */

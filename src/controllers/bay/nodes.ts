@@ -1,6 +1,7 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
 import { parseBytes } from '../../api/quantity.js';
 import {
+  isNodeGone,
   waitForNodeAddress,
   type HostProvider,
   type NodeDrift,
@@ -28,6 +29,7 @@ import {
 import type { BayControllerDeps, NodeDockerFactory, NodeDockerTls, ServedCertificateReader } from './deps.js';
 import { classifyFailure, TlsUnansweredError, type BayFailure } from './failures.js';
 import { inspectOnce } from './parsed-pki.js';
+import { everRan } from './plan.js';
 
 /** What a node's dockerd serves and trusts, as recorded in status (tlsGeneration and the certificate's facts). */
 export interface NodeTls {
@@ -130,7 +132,7 @@ export async function bringUpNode(
   try {
     let ensured = await stage(
       'create',
-      () => target.provider.ensureNode(spec),
+      () => target.provider.ensureNode(spec, { adoptOnly: everRan(target.recorded) }),
       (e) => e.created,
     );
     created = ensured.created;
@@ -150,6 +152,8 @@ export async function bringUpNode(
       () => booting,
     );
   } catch (err) {
+    // Gone since the host was last observed: the next reconcile's plan finds it lost and replaces it.
+    if (isNodeGone(err)) deps.inventory.dropNode(target.inventoryKey, target.name);
     return { ok: false, stage: 'provision', failure: classifyFailure('nodes', err, target.name) };
   }
   deps.inventory.noteNode(target.inventoryKey, node);

@@ -1,5 +1,5 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
-import { nodeDrift, SWARM_KERNEL_MODULES } from '../../hosts/index.js';
+import { isNodeGone, nodeDrift, SWARM_KERNEL_MODULES } from '../../hosts/index.js';
 import { parseBytes } from '../../api/quantity.js';
 import type { ReconcileContext } from '../../runtime/reconcile.js';
 import { formatTime } from '../../runtime/conditions.js';
@@ -281,7 +281,8 @@ const rolloutPhase: BayPhase = {
     const candidate = choice.next;
     const anchor = scope.swarm?.anchor;
     const planned = scope.nodes.find((n) => n.index === candidate.index)!;
-    const provider = scope.discovery!.hosts.get(hostKey(planned.aggregate ?? '', planned.host ?? ''))?.provider;
+    const host = scope.discovery!.hosts.get(hostKey(planned.aggregate ?? '', planned.host ?? ''));
+    const provider = host?.provider;
     // Without any manager answering there is nothing to drain through: only a node that must be repaired,
     // or whose certificate has expired (no manager will answer before it is renewed), goes on without.
     if (!provider || (!anchor && candidate.cause !== 'repair' && !candidate.expired)) {
@@ -319,10 +320,12 @@ const rolloutPhase: BayPhase = {
         `node ${candidate.name} restarted with new TLS files (${why}); it serves certificate ${rolled.tls.serial}`,
       );
     } catch (err) {
+      // Gone while being restarted: the next reconcile's plan finds it lost and replaces it.
+      if (isNodeGone(err)) deps.inventory.dropNode(host!.inventoryKey, candidate.name);
       if (err instanceof RolloutError) {
         const rotation = scope.rotation ?? {
           kind: 'Leaves' as const,
-          reason: 'Expiring' as const,
+          reason: candidate.cause === 'expiring' ? ('Expiring' as const) : ('Repair' as const),
           step: 'Rolling' as const,
           startedTime: formatTime(now),
         };

@@ -67,6 +67,12 @@ export interface NodePlan {
 /** States a recorded node reaches once its instance is known to have existed. */
 const EVER_RAN: ReadonlySet<BayNodeStatus['state']> = new Set(['Running', 'Ready', 'Lost', 'Draining']);
 
+/**
+ * A node that once ran is replaced under a new index when its instance goes, never made again under
+ * its name: a remade node would be a stranger to the swarm that still lists the old one.
+ */
+export const everRan = (recorded: BayNodeStatus | undefined): boolean => EVER_RAN.has(recorded?.state);
+
 const hostKeyOf = (n: { aggregate?: string; host?: string }): string => hostKey(n.aggregate ?? '', n.host ?? '');
 
 export function planNodes(input: PlanInput): NodePlan {
@@ -85,7 +91,7 @@ export function planNodes(input: PlanInput): NodePlan {
     if (discoveredByIndex.has(r.index)) continue;
     const base = { name: r.name, index: r.index, role: r.role, aggregate: r.aggregate, host: r.host, recorded: r };
     if (input.unreachableHosts.has(hostKeyOf(r))) nodes.push({ ...base, state: 'unknown' });
-    else if (EVER_RAN.has(r.state)) lost.push(r);
+    else if (everRan(r)) lost.push(r);
     else nodes.push({ ...base, state: 'intended' });
   }
 

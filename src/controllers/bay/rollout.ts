@@ -1,5 +1,5 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
-import type { HostProvider } from '../../hosts/index.js';
+import { isNodeGone, type HostProvider } from '../../hosts/index.js';
 import type { ReconcileContext } from '../../runtime/reconcile.js';
 import { patchStatus } from '../../runtime/status.js';
 import type { NodeRole } from '../../scheduler/types.js';
@@ -195,10 +195,15 @@ export async function rollNode(
 const sameSerial = (a: string, b: string): boolean =>
   a.replace(/^0+/, '').toLowerCase() === b.replace(/^0+/, '').toLowerCase();
 
+/**
+ * A failed step stops the rollout, except when the node's instance is gone: that is no failure of the
+ * rollout but a lost node, which the next reconcile replaces.
+ */
 async function attempt<T>(candidate: RolloutCandidate, step: RolloutError['step'], work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
+    if (isNodeGone(err)) throw err;
     throw new RolloutError(candidate.name, step, err instanceof Error ? err.message : String(err), { cause: err });
   }
 }

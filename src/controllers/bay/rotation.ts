@@ -158,7 +158,12 @@ export function rotationWakeAt(rotation: CertificateRotation | undefined): Date 
 /** For conditions and Events: what is rotating and why, in words. */
 export function describeRotation(rotation: CertificateRotation): string {
   const what = rotation.kind === 'CA' ? 'CA rotation' : 'leaf certificate rotation';
-  const why = rotation.reason === 'Requested' ? `requested (${rotation.request ?? ''})` : 'certificates fall due';
+  const why =
+    rotation.reason === 'Requested'
+      ? `requested (${rotation.request ?? ''})`
+      : rotation.reason === 'Repair'
+        ? "a node's TLS files are being restored"
+        : 'certificates fall due';
   const step =
     rotation.step === 'Rolling'
       ? 'nodes are restarted one at a time with their new certificates'

@@ -1,7 +1,7 @@
 import { nodeDrift } from '../drift.js';
 import { HostOperationError, InvalidNodeSpecError, NodeBusyError, NodeConflictError, NodeNotFoundError } from '../errors.js';
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
-import type { HostProvider } from '../provider.js';
+import type { EnsureOptions, HostProvider } from '../provider.js';
 import type {
   BridgeNetwork,
   EnsuredNode,
@@ -78,12 +78,13 @@ export class LxdHostProvider implements HostProvider {
     return this.client.host;
   }
 
-  async ensureNode(spec: NodeSpec): Promise<EnsuredNode> {
+  async ensureNode(spec: NodeSpec, options: EnsureOptions = {}): Promise<EnsuredNode> {
     const call: CallContext = { operation: 'ensure-node', instance: spec.name };
     validateNodeSpec(spec, this.client.context(call));
     await this.client.requireTrusted(call);
     const existing = await this.readInstance(spec.name, call);
     if (existing) return this.adopt(existing, spec, call);
+    if (options.adoptOnly) throw new NodeNotFoundError(this.client.context(call));
     try {
       await this.oneCreationAtATime(() => this.createInstance(spec, call));
     } catch (error) {

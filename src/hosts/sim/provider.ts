@@ -4,7 +4,7 @@ import { DEFAULT_EXEC_TIMEOUT_MS } from '../lxd/exec.js';
 import { sumAllocations } from '../lxd/capacity.js';
 import { hostsFile, instanceCreateRequest, SWARM_KERNEL_MODULES } from '../lxd/node-config.js';
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
-import type { HostProvider } from '../provider.js';
+import type { EnsureOptions, HostProvider } from '../provider.js';
 import type {
   BridgeNetwork,
   EnsuredNode,
@@ -54,10 +54,11 @@ export class SimHostProvider implements HostProvider {
     this.kernelModules = options.kernelModules ?? SWARM_KERNEL_MODULES;
   }
 
-  async ensureNode(spec: NodeSpec): Promise<EnsuredNode> {
+  async ensureNode(spec: NodeSpec, options: EnsureOptions = {}): Promise<EnsuredNode> {
     validateNodeSpec(spec, { host: this.name, operation: 'ensure-node', instance: spec.name });
     return this.world.hostCall(this.name, { operation: 'ensure-node', node: spec.name }, async (scope) => {
       if (!scope.host.instances.has(spec.name)) {
+        if (options.adoptOnly) throw new NodeNotFoundError(scope.context);
         const created = await this.oneCreationAtATime(() => this.create(scope, spec));
         if (created) return created;
       } else {

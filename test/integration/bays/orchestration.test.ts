@@ -123,6 +123,26 @@ describe('faults on the host', () => {
   });
 });
 
+describe('a node gone behind marina’s back', () => {
+  it('is replaced under a new index, never made again under its name, even before the host is observed again', async () => {
+    // Hosts observed once a minute: the bay's next reconcile still reads a view that lists the node.
+    const s = await start({ probeIntervalMs: 60_000 });
+    await s.applyBay('gone', { nodes: 2 });
+    const ready = await s.waitReady('gone');
+    const victim = ready.status!.nodes!.find((n) => n.role === 'worker')!;
+    expect(s.world.deleteInstance(s.hostName(victim.host!), victim.name)).toBe(true);
+    await s.kubectl(['annotate', 'bay', 'gone', '-n', s.namespace, 'example.com/poke=1']);
+
+    const bay = await s.waitFor('a replacement Ready', async () => {
+      const b = await s.bay('gone');
+      return b.status?.phase === 'Ready' && !b.status.nodes?.some((n) => n.name === victim.name) ? b : undefined;
+    });
+    expect(bay.status!.nodes!.map((n) => n.index)).toEqual([0, 2]);
+    expect(s.nodesOf(bay).map((n) => n.name)).not.toContain(victim.name);
+    expect(s.nodesOf(bay)).toHaveLength(2);
+  });
+});
+
 describe('drift', () => {
   it('a node that never ran is made again from the aggregate’s new image, under the same name', async () => {
     const s = await start({ world: { defaultHost: { missingModules: ['no_such_module'] } }, kernelModules: ['no_such_module'] });

@@ -22,6 +22,8 @@ export interface SimOperatorOptions {
   /** The aggregate's overcommit ratios. */
   readonly overcommit?: { readonly cpu: number; readonly memory: number };
   readonly kernelModules?: readonly string[];
+  /** How often hosts are observed (500 ms unless said): a long one keeps bays reading a stale view. */
+  readonly probeIntervalMs?: number;
 }
 
 /**
@@ -88,7 +90,7 @@ ${over.image ? `  image: ${over.image}\n` : ''}`,
     const manager = await Manager.create({ kubeConfig: kubeConfigFrom(this.kubeconfigPath), log: this.log.log, metrics: this.metrics });
     this.operator = registerControllers(manager, {
       namespace: OPERATOR_NAMESPACE,
-      probeIntervalMs: 500,
+      probeIntervalMs: this.options.probeIntervalMs ?? 500,
       bayRetryMs: 200,
       bayResyncMs: 2_000,
       timeouts: { addressMs: 5_000, dockerMs: 5_000, rolloutStepMs: 5_000 },
