@@ -78,7 +78,7 @@ export function registerControllers(mgr: Manager, opts: OperatorOptions): Operat
     ...(opts.hostFactory ? { factory: opts.hostFactory } : {}),
   });
   let wakeBays: (uids: ReadonlySet<string>) => void = () => {};
-  const inventory = new HostInventory((uids) => wakeBays(uids));
+  const inventory = new HostInventory((uids) => wakeBays(uids), Date.now, 2 * probeIntervalMs);
 
   mgr.addController<HostAggregate>({
     name: 'hostaggregate',

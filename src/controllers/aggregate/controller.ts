@@ -59,7 +59,7 @@ export function aggregateReconciler(deps: AggregateControllerDeps): Reconciler {
     );
     lastProbe.set(req.key, { at: probedAt.getTime(), inputs });
     for (const host of hosts) deps.metrics?.probed(name, host.name, host.ready ? HOST_READY : (host.reason ?? 'NotReady'));
-    await recordTransitions(deps.events, aggregate, hosts);
+    await recordTransitions(deps.events, aggregate, hosts, ctx.log);
     const written = await patchStatus(deps.client, HOST_AGGREGATE, aggregate, aggregateStatus(aggregate, hosts, probedAt), ctx.signal);
     deps.aggregates.observeWrite(written);
     ctx.log.debug({ ready: hosts.filter((h) => h.ready).length, hosts: hosts.length, wrote: written !== undefined }, 'probed hosts');
@@ -81,11 +81,19 @@ function forgetHostsNoLongerListed(deps: AggregateControllerDeps): void {
   deps.inventory.retain(new Set(hosts.map(({ host }) => inventoryKeyOf(host))));
 }
 
-async function recordTransitions(events: EventRecorder, aggregate: HostAggregate, hosts: readonly ProbedHost[]): Promise<void> {
+async function recordTransitions(
+  events: EventRecorder,
+  aggregate: HostAggregate,
+  hosts: readonly ProbedHost[],
+  log: ReconcileContext['log'],
+): Promise<void> {
   const before = new Map<string, HostStatus>((aggregate.status?.hosts ?? []).map((h) => [h.name, h]));
   for (const host of hosts) {
     const previous = before.get(host.name);
     if (previous?.ready === host.ready && previous?.reason === host.reason) continue;
+    // The operator's log keeps what the Event says, after the Event has expired.
+    if (!host.ready) log.warn({ host: host.name, reason: host.reason, detail: host.message }, 'host not ready');
+    else if (previous) log.info({ host: host.name }, 'host ready again');
     await events.record(aggregate, {
       type: host.ready ? 'Normal' : 'Warning',
       reason: host.ready ? 'HostReady' : `Host${host.reason ?? 'NotReady'}`,

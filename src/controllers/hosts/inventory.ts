@@ -32,9 +32,15 @@ export class HostInventory {
   private readonly views = new Map<string, HostView>();
   private readonly inFlight = new Map<string, Promise<HostView>>();
 
+  /**
+   * @param failureGraceMs how long a host that answered keeps its last good view through failed
+   *   observations: one error (an API hiccup, a dropped connection) must not make every node on the
+   *   host unknown and every bay there Degraded. Past it, the host is away.
+   */
   constructor(
     private readonly onBaysChanged: BaysChanged = () => {},
     private readonly now: () => number = Date.now,
+    private readonly failureGraceMs = 0,
   ) {}
 
   view(key: string): HostView | undefined {
@@ -99,6 +105,8 @@ export class HostInventory {
       const images = before?.ok ? before.images : new Map<string, string>();
       view = { ok: true, at: this.now(), capacity: observed.capacity, nodes: new Map(observed.nodes.map((n) => [n.name, n])), images };
     } catch (error) {
+      // The good view keeps its time: the grace runs from the last success, and the next reader asks again.
+      if (before?.ok && this.now() - before.at < this.failureGraceMs) return before;
       view = { ok: false, at: this.now(), error };
     }
     this.views.set(key, view);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import {
   clusterPrivateKeys,
   describeFindings,
@@ -80,6 +80,13 @@ export function useBayTestEnvironment(prefix: string, aggregateName?: string): B
     env.operator = new OperatorProcess(kubeconfig);
     env.operator.start();
     await mustKubectl(kubectl, ['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${aggregate}`]);
+  });
+
+  // A failed e2e test is read after the fact, on another machine: print what the operator saw.
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail' || !env.operator) return;
+    const bays = await kubectl(['get', 'bays', '-n', namespace, '-o', 'yaml']);
+    console.error(`--- bays of ${namespace} ---\n${bays.stdout}\n--- operator log ---\n${env.operator.logTail(200)}`);
   });
 
   afterAll(async () => {

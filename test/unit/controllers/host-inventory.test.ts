@@ -65,6 +65,23 @@ describe('the host inventory: each host observed once, shared by every bay', () 
     expect(woken).toEqual([['A'], ['A']]);
   });
 
+  it('keeps a host that answered through failed observations within the grace, and calls it away after', async () => {
+    let now = 0;
+    const woken: string[][] = [];
+    const inventory = new HostInventory((uids) => woken.push([...uids]), () => now, 10_000);
+    const failing = new HostUnreachableError({ host: 'h1', operation: 'observe' }, 'connection reset');
+    const host = observedHost([observation(testNode('a-0', { owner: { bayUid: 'A' } })), failing]);
+    const good = await inventory.observe('h1', host, 0);
+    now = 5_000;
+    expect(await inventory.observe('h1', host, 0)).toBe(good);
+    now = 9_999;
+    expect((await inventory.observe('h1', host, 0)).ok).toBe(true);
+    expect(woken).toEqual([]);
+    now = 10_000;
+    expect((await inventory.observe('h1', host, 0)).ok).toBe(false);
+    expect(woken).toEqual([['A']]);
+  });
+
   it('counts a node marina just created in the host allocation at once, and not twice', async () => {
     const inventory = new HostInventory();
     await inventory.observe('h1', observedHost([observation()]), 0);
