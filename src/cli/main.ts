@@ -9,6 +9,9 @@ import { waitForBay, WAIT_EXIT, type OutputFormat } from './wait.js';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { parseDuration } from '../pki/index.js';
+import { playgroundDown } from '../playground/down.js';
+import { playgroundPaths } from '../playground/paths.js';
+import { playgroundUp } from '../playground/up.js';
 
 const program = new Command()
   .name('marina')
@@ -133,6 +136,29 @@ image
     });
     console.log(`${result.alias} ${result.fingerprint} (${result.built ? `built in ${(result.buildMs / 1000).toFixed(1)} s` : 'from cache'}, ${result.imported ? 'imported' : 'already on the host'})`);
   });
+
+program
+  .command('up')
+  .description('Run a playground on this machine (as root): kube-apiserver, etcd, LXD, the node image, the operator and a HostAggregate')
+  .action(async () => {
+    if (!requireRoot('up')) return;
+    process.stdout.write(await playgroundUp(playgroundPaths()));
+  });
+
+program
+  .command('down')
+  .description('Remove the playground: its bays and nodes, the operator, the control plane, its bridge and its files')
+  .action(async () => {
+    if (!requireRoot('down')) return;
+    process.stdout.write(await playgroundDown(playgroundPaths()));
+  });
+
+function requireRoot(command: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  console.error(`marina: ${command} sets up LXD and system daemons and must run as root: sudo ./marina ${command}`);
+  process.exitCode = 1;
+  return false;
+}
 
 /** A wrong option: one line and exit code 2, like kubectl. */
 function usageError(message: string): void {

@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../support/paths.js';
+import { run, type RunResult } from '../../support/processes.js';
+import { readmeShellBlock } from '../../support/readme.js';
+
+const BRIDGE = 'marinapg0';
+const dir = await mkdtemp(join(tmpdir(), 'marina-playground-'));
+const env = { ...process.env, MARINA_PLAYGROUND_DIR: dir };
+const marina = (args: readonly string[]): Promise<RunResult> =>
+  run(join(repoRoot, 'marina'), args, { env, timeoutMs: 45 * 60_000 });
+const kubectl = async (args: readonly string[], kubeconfig = join(dir, 'admin.kubeconfig')): Promise<RunResult> =>
+  run(join(dir, 'bin', 'kubectl'), ['--kubeconfig', kubeconfig, ...args]);
+
+interface Instance {
+  readonly name: string;
+  readonly expanded_devices?: Record<string, Record<string, string>>;
+}
+/** Instances on the playground's bridge, as the real lxc CLI lists them. */
+async function instancesOnBridge(): Promise<string[]> {
+  const listed = await run('lxc', ['list', '--format', 'json']);
+  const all = JSON.parse(listed.stdout) as Instance[];
+  return all
+    .filter((i) => Object.values(i.expanded_devices ?? {}).some((d) => d['network'] === BRIDGE || d['parent'] === BRIDGE))
+    .map((i) => i.name)
+    .sort();
+}
+
+const pidsOf = async (): Promise<number[]> => {
+  const runDir = join(dir, 'run');
+  const files = existsSync(runDir) ? await readdir(runDir) : [];
+  return Promise.all(files.map(async (f) => Number((await readFile(join(runDir, f), 'utf8')).trim())));
+};
+const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
+
+afterAll(async () => {
+  // A failed test leaves nothing behind either.
+  if (existsSync(dir)) await marina(['down']);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the playground: marina up, the README walkthrough on it, marina down', () => {
+  it('marina up brings up a control plane, the operator under its ServiceAccount and a Ready aggregate', async () => {
+    const started = Date.now();
+    const up = await marina(['up']);
+    console.log(`marina up: ${((Date.now() - started) / 1000).toFixed(1)} s\n${up.stderr}`);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain('marina playground is up');
+    expect(up.stdout).toContain(`. ${join(dir, 'env')}`);
+
+    const aggregate = JSON.parse((await kubectl(['get', 'hostaggregate', 'playground', '-o', 'json'])).stdout) as {
+      spec: { network: { bridge: string } };
+      status: { conditions: { type: string; status: string }[] };
+    };
+    expect(aggregate.spec.network.bridge).toBe(BRIDGE);
+    expect(aggregate.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+
+    // The operator holds its ServiceAccount's token, not the admin's certificate.
+    const whoami = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], join(dir, 'operator.kubeconfig'));
+    expect(whoami.stdout).toBe('system:serviceaccount:marina-system:marina-operator');
+    const operatorPid = Number((await readFile(join(dir, 'run', 'marina-operator.pid'), 'utf8')).trim());
+    const cmdline = (await readFile(`/proc/${operatorPid}/cmdline`, 'utf8')).split('\0');
+    expect(cmdline).toContain(join(dir, 'operator.kubeconfig'));
+  });
+
+  it('runs the README walkthrough as written: a bay Ready, credentials, docker node ls, grown to 4', async () => {
+    const block = readmeShellBlock('Five minutes with a bay').replaceAll('/var/lib/marina/playground', dir);
+    const cwd = await mkdtemp(join(tmpdir(), 'marina-walkthrough-'));
+    await symlink(join(repoRoot, 'examples'), join(cwd, 'examples'));
+    try {
+      const walked = await run('bash', ['-euo', 'pipefail', '-c', block], { cwd, env, timeoutMs: 15 * 60_000 });
+      expect(walked.code, `${walked.stdout}\n${walked.stderr}`).toBe(0);
+      const listings = walked.stdout.split(/^ID\s+HOSTNAME/m).slice(1);
+      const readyIn = (listing: string): number => listing.split('\n').filter((l) => /\sReady\s+Active\s/.test(l)).length;
+      expect(listings.map(readyIn)).toEqual([3, 4]);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+    expect(await instancesOnBridge()).toHaveLength(4);
+  });
+
+  it('a second marina up changes nothing and says so', async () => {
+    const before = await instancesOnBridge();
+    const pids = await pidsOf();
+    const started = Date.now();
+    const again = await marina(['up']);
+    console.log(`marina up, warm: ${((Date.now() - started) / 1000).toFixed(1)} s\n${again.stderr}`);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/control plane[^\n]*\n\s+already running/);
+    expect(again.stderr).toMatch(/operator[^\n]*\n\s+already running/);
+    expect(await pidsOf()).toEqual(pids);
+    expect(await instancesOnBridge()).toEqual(before);
+  });
+
+  it('marina down leaves no process, node, network or file of the playground', async () => {
+    const pids = await pidsOf();
+    expect(pids).toHaveLength(3);
+    const down = await marina(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('no process, node, network or file of it is left');
+    expect(pids.filter(alive)).toEqual([]);
+    expect(await instancesOnBridge()).toEqual([]);
+    expect((await run('lxc', ['network', 'show', BRIDGE])).code).not.toBe(0);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
