@@ -4,7 +4,8 @@
 #   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
 #   3. the node image, built once with debootstrap and imported under its alias (`marina image build`,
 #      so run `npm ci && npm run build` first);
-#   4. the docker CLI and busybox-static for the e2e workloads, lua5.1 for the Argo CD health checks.
+#   4. the docker CLI and busybox-static for the e2e workloads, lua5.1 for the Argo CD health checks,
+#      dockerd (never started as a service here) for the test that runs the operator image.
 # The test suites run steps 1 and 2 themselves when needed; running this first keeps their timings honest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,10 +14,17 @@ repo="$(dirname "$here")"
 # The e2e tests drive bays with the real docker CLI, and build their workload image from busybox; the
 # Argo CD health checks are run by a real Lua 5.1 interpreter (the dialect Argo CD's gopher-lua speaks).
 missing=()
-command -v docker >/dev/null || missing+=(docker.io)
+{ command -v docker >/dev/null && command -v dockerd >/dev/null; } || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v lua5.1 >/dev/null || missing+=(lua5.1)
 if [ "${#missing[@]}" -gt 0 ]; then
+  # A dockerd started as a service would set iptables' FORWARD policy to DROP and cut off the LXD
+  # nodes: policy-rc.d tells the packages' scripts to start nothing (the tests start their own).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
