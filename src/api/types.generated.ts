@@ -305,6 +305,30 @@ export interface HostResources {
   memory?: string;
 }
 
+/** Kernel features swarm relies on (ip_vs, br_netfilter, overlay, vxlan), as a running node sees the host's kernel: loaded or built in. Absent until a node runs on the host. */
+export interface HostCapabilitiesKernelModulesStatus {
+  /** Features the kernel has, loaded or built in. */
+  present?: string[];
+  /** Features a node does not find in the kernel. */
+  missing?: string[];
+}
+
+/** What the host can do for bays, from its daemon and from a node running on it. */
+export interface HostCapabilitiesStatus {
+  /** The storage driver of the daemon's default pool (btrfs, zfs, dir, ...). */
+  storageDriver?: string;
+  /** The host's kernel version. */
+  kernel?: string;
+  /** How the daemon filters its bridges (nftables or xtables). */
+  firewall?: string;
+  /** Whether the host runs the unified cgroup hierarchy. */
+  cgroup2?: boolean;
+  /** Kernel features swarm relies on (ip_vs, br_netfilter, overlay, vxlan), as a running node sees the host's kernel: loaded or built in. Absent until a node runs on the host. */
+  kernelModules?: HostCapabilitiesKernelModulesStatus;
+  /** What bays on this host cannot do, in words (for example no routing mesh without ip_vs). */
+  warnings?: string[];
+}
+
 /** One host's probe result. */
 export interface HostStatus {
   /** The host's name in spec.hosts. */
@@ -325,6 +349,8 @@ export interface HostStatus {
   allocated?: HostResources;
   /** Number of marina nodes on the host. */
   nodes?: number;
+  /** What the host can do for bays, from its daemon and from a node running on it. */
+  capabilities?: HostCapabilitiesStatus;
   /** When the host's readiness or reason last changed. Hosts are probed every probe interval, but status is written only when something in it changes. */
   lastTransitionTime?: string;
 }

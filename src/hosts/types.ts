@@ -176,6 +176,16 @@ export interface HostIdentity {
   readonly version: string;
   /** false: the host answered but does not trust marina's client certificate. */
   readonly trusted: boolean;
+  /** What the daemon says of its machine (`GET /1.0` environment); absent where it says nothing. */
+  readonly environment?: HostEnvironment;
+}
+
+export interface HostEnvironment {
+  readonly storageDriver?: string;
+  readonly kernelVersion?: string;
+  /** nftables or xtables: how the daemon filters its bridges. */
+  readonly firewall?: string;
+  readonly cgroup2?: boolean;
 }
 
 export interface ImageRef {

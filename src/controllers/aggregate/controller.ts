@@ -9,6 +9,7 @@ import { inventoryKeyOf, type HostInventory } from '../hosts/inventory.js';
 import type { HostRegistry } from '../hosts/registry.js';
 import { HOST_AGGREGATE, type SecretObject } from '../kinds.js';
 import type { MarinaMetrics } from '../metrics.js';
+import { KernelModuleSightings } from './capabilities.js';
 import { HOST_READY, probeHost, type ProbedHost } from './probe.js';
 import { aggregateStatus } from './status.js';
 
@@ -40,6 +41,7 @@ interface LastProbe {
 export function aggregateReconciler(deps: AggregateControllerDeps): Reconciler {
   const now = deps.now ?? (() => new Date());
   const lastProbe = new Map<string, LastProbe>();
+  const sightings = new KernelModuleSightings();
   return async (req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult> => {
     forgetHostsNoLongerListed(deps);
     const aggregate = deps.aggregates.store.get(req.key);
@@ -55,7 +57,10 @@ export function aggregateReconciler(deps: AggregateControllerDeps): Reconciler {
     const probedAt = now();
     const name = aggregate.metadata.name!;
     const hosts = await Promise.all(
-      aggregate.spec.hosts.map((host) => probeHost(host.name, inventoryKeyOf(host), deps.registry.handle(aggregate, host), aggregate, deps.inventory)),
+      aggregate.spec.hosts.map((host) => {
+        const handle = deps.registry.handle(aggregate, host);
+        return probeHost(host.name, inventoryKeyOf(host), handle, aggregate, deps.inventory, sightings);
+      }),
     );
     lastProbe.set(req.key, { at: probedAt.getTime(), inputs });
     for (const host of hosts) deps.metrics?.probed(name, host.name, host.ready ? HOST_READY : (host.reason ?? 'NotReady'));

@@ -2,6 +2,7 @@ import type { HostAggregate, HostStatus } from '../../api/types.generated.js';
 import { formatBytes } from '../../api/quantity.js';
 import { HostError } from '../../hosts/index.js';
 import type { HostInventory } from '../hosts/inventory.js';
+import { hostCapabilities, type KernelModuleSightings } from './capabilities.js';
 import type { HostHandle } from '../hosts/registry.js';
 
 /** Why a host is not ready, as a CamelCase reason: what a person fixes differs for each. */
@@ -33,7 +34,14 @@ export type ProbedHost = Omit<HostStatus, 'lastTransitionTime'>;
  * image and the bridge exist, what it has and what its instances are entitled to, and how many marina
  * nodes it runs. The instance listing is the host's observation in the inventory, which bays read.
  */
-export async function probeHost(name: string, key: string, handle: HostHandle, aggregate: HostAggregate, inventory: HostInventory): Promise<ProbedHost> {
+export async function probeHost(
+  name: string,
+  key: string,
+  handle: HostHandle,
+  aggregate: HostAggregate,
+  inventory: HostInventory,
+  sightings: KernelModuleSightings,
+): Promise<ProbedHost> {
   // `key` is the host's inventory key (its endpoint): one observation serves every aggregate listing it.
   if (!handle.ok) return { name, ready: false, reason: handle.reason, message: handle.message };
   try {
@@ -51,6 +59,7 @@ export async function probeHost(name: string, key: string, handle: HostHandle, a
     if (!view.ok) throw view.error;
     inventory.setImage(key, aggregate.spec.image, image?.fingerprint);
     const { capacity } = view;
+    const modules = await sightings.lookup(key, identity.environment?.kernelVersion, provider, view.nodes.values());
     const facts = {
       name,
       server,
@@ -58,6 +67,7 @@ export async function probeHost(name: string, key: string, handle: HostHandle, a
       capacity: { cpu: capacity.total.cpu, memory: formatBytes(capacity.total.memoryBytes) },
       allocated: { cpu: capacity.allocated.cpu, memory: formatBytes(capacity.allocated.memoryBytes) },
       nodes: view.nodes.size,
+      capabilities: hostCapabilities(identity.environment, modules),
     };
     if (!image) return { ...facts, ready: false, reason: 'ImageMissing', message: `the node image ${aggregate.spec.image} is not on the host: run marina image build there` };
     if (!bridge) return { ...facts, ready: false, reason: 'BridgeMissing', message: `the bridge ${aggregate.spec.network.bridge} does not exist on the host` };

@@ -54,6 +54,9 @@ export interface LxdServer {
     readonly certificate?: string;
     readonly certificate_fingerprint?: string;
     readonly kernel_version?: string;
+    readonly storage?: string;
+    readonly firewall?: string;
+    readonly lxc_features?: Readonly<Record<string, string>>;
   };
 }
 

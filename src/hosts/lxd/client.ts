@@ -1,6 +1,7 @@
 import type { HostErrorContext } from '../errors.js';
 import { HostApiError, HostAuthError } from '../errors.js';
 import type { LxdOperation, LxdServer } from './api-types.js';
+import type { HostEnvironment } from '../types.js';
 import { envelopeError, expectAsync, expectSync, isErrorEnvelope, parseEnvelope } from './envelope.js';
 import { waitForOperation } from './operations.js';
 import type { HttpMethod, RawResponse, RequestBody, Transport } from './transport.js';
@@ -30,6 +31,7 @@ export interface ServerInfo {
   readonly version: string;
   readonly trusted: boolean;
   readonly apiExtensions: readonly string[];
+  readonly environment: HostEnvironment;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -144,6 +146,17 @@ export class LxdClient {
       version: server.environment?.server_version ?? 'unknown',
       trusted: server.auth === 'trusted',
       apiExtensions: server.api_extensions ?? [],
+      environment: hostEnvironment(server.environment),
     };
   }
+}
+
+function hostEnvironment(env: LxdServer['environment']): HostEnvironment {
+  const cgroup2 = env?.lxc_features?.['cgroup2'];
+  return {
+    ...(env?.storage ? { storageDriver: env.storage } : {}),
+    ...(env?.kernel_version ? { kernelVersion: env.kernel_version } : {}),
+    ...(env?.firewall ? { firewall: env.firewall } : {}),
+    ...(cgroup2 !== undefined ? { cgroup2: cgroup2 === 'true' } : {}),
+  };
 }

@@ -199,7 +199,7 @@ export class LxdHostProvider implements HostProvider {
   async probe(): Promise<HostIdentity> {
     this.client.forgetServer(); // a probe must see the current trust, not a cached answer
     const server = await this.client.server({ operation: 'probe' });
-    return { server: server.kind, version: server.version, trusted: server.trusted };
+    return { server: server.kind, version: server.version, trusted: server.trusted, environment: server.environment };
   }
 
   async capacity(): Promise<HostCapacity> {

@@ -22,6 +22,7 @@ import type {
   OwnershipSelector,
   StopOptions,
 } from '../types.js';
+import { KERNEL_FEATURE_PROBE, KERNEL_FEATURES } from '../kernel-features.js';
 import { validateNodeSpec } from '../validate.js';
 import { asLxdInstance, hostnameOf, nodeInfo, readFile, type SimInstance } from './instance.js';
 import type { SimHost } from './hosts.js';
@@ -165,7 +166,8 @@ export class SimHostProvider implements HostProvider {
     return this.world.hostCall(this.name, { operation: 'probe', untrustedAllowed: true }, async (scope) => {
       await scope.wait('other');
       const { spec, trusted } = scope.host;
-      return { server: spec.server ?? 'lxd', version: spec.serverVersion ?? '5.0.2', trusted };
+      const environment = { storageDriver: 'btrfs', kernelVersion: '6.1.0-sim', firewall: 'nftables', cgroup2: true };
+      return { server: spec.server ?? 'lxd', version: spec.serverVersion ?? '5.0.2', trusted, environment };
     });
   }
 
@@ -319,6 +321,10 @@ export class SimHostProvider implements HostProvider {
     if (program === 'systemctl') return this.systemctl(instance, args);
     if (program === 'journalctl') return ok(instance.dockerd.failure ? `${instance.dockerd.failure}\n` : '');
     if (program === 'hostname') return ok(`${hostnameOf(instance)}\n`);
+    if (command.join(' ') === KERNEL_FEATURE_PROBE.join(' ')) {
+      const missing = this.world.hosts.host(this.name).spec.missingModules ?? [];
+      return ok(KERNEL_FEATURES.filter((m) => !missing.includes(m)).map((m) => `${m}\n`).join(''));
+    }
     if (program === 'cat' && args.length === 1) {
       const file = readFile(instance, args[0]!);
       return file

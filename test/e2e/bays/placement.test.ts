@@ -1,10 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getBay } from '../../support/bays/cluster.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { instanceNames, makeClientIdentity, MARINA_KEYS, ofBay } from '../../support/lxd/index.js';
 import { argoHealth } from '../../support/gitops/argocd.js';
-import { waitFor } from '../../support/processes.js';
+import { run, waitFor } from '../../support/processes.js';
 
 const env = useBayTestEnvironment('e2e-placement');
 const { kubectl, namespace: NS } = env;
@@ -15,7 +16,22 @@ interface AggregateView {
   status?: {
     readyHosts?: number;
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    hosts?: { name: string; ready?: boolean; reason?: string; message?: string; server?: string; imagePresent?: boolean; capacity?: { cpu?: number; memory?: string }; nodes?: number }[];
+    hosts?: {
+      name: string;
+      ready?: boolean;
+      reason?: string;
+      message?: string;
+      server?: string;
+      imagePresent?: boolean;
+      capacity?: { cpu?: number; memory?: string };
+      nodes?: number;
+      capabilities?: {
+        storageDriver?: string;
+        kernel?: string;
+        kernelModules?: { present: string[]; missing: string[] };
+        warnings?: string[];
+      };
+    }[];
   };
 }
 
@@ -35,6 +51,28 @@ describe('host aggregates and placement', () => {
     expect(status.hosts?.[0]).toMatchObject({ name: 'localhost', ready: true, imagePresent: true });
     expect(status.hosts?.[0]?.server).toMatch(/^(lxd|incus) /);
     expect(status.hosts?.[0]?.capacity?.cpu).toBeGreaterThan(0);
+  });
+
+  it("an aggregate reports what the host offers bays: the daemon's storage and kernel, and the kernel's modules as a node sees them", async () => {
+    await env.applyBay('looker', { nodes: 1 });
+    await env.waitReady('looker');
+    const host = await waitFor('kernel modules in the aggregate status', async () => {
+      const h = (await aggregate(env.aggregate)).status?.hosts?.[0];
+      return h?.capabilities?.kernelModules ? h : undefined;
+    }, 60_000, 500);
+    const daemon = JSON.parse((await run('lxc', ['query', '/1.0'])).stdout) as { environment: { storage: string; kernel_version: string } };
+    expect(host.capabilities).toMatchObject({ storageDriver: daemon.environment.storage, kernel: daemon.environment.kernel_version });
+    // The same kernel, looked at from the host: loaded or built in.
+    const has = {
+      ip_vs: existsSync('/proc/net/ip_vs') || existsSync('/sys/module/ip_vs'),
+      br_netfilter: existsSync('/proc/sys/net/bridge') || existsSync('/sys/module/br_netfilter'),
+      overlay: /\soverlay\n/.test(readFileSync('/proc/filesystems', 'utf8')) || existsSync('/sys/module/overlay'),
+      vxlan: existsSync('/sys/module/vxlan'),
+    };
+    const present = Object.entries(has).filter(([, yes]) => yes).map(([m]) => m);
+    expect(host.capabilities?.kernelModules?.present.sort()).toEqual(present.sort());
+    expect(host.capabilities?.warnings?.some((w) => w.startsWith('no ip_vs'))).toBe(!has.ip_vs);
+    await mustKubectl(kubectl, ['delete', 'bay', 'looker', '-n', NS, '--timeout=120s']);
   });
 
   it('an https host is not Ready while its credentials Secret is missing, nor while it does not trust marina', async () => {

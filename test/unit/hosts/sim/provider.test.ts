@@ -19,10 +19,15 @@ import { SIM_BRIDGE, SIM_FLAVOR, SIM_IMAGE, fastWorld, simBay, simNodeSpec } fro
  * checked against a simulated host: same semantics, same error classes.
  */
 describe('a simulated host', () => {
-  it('a probe names the daemon and says it trusts marina', async () => {
+  it('a probe names the daemon, says it trusts marina and what it says of its machine', async () => {
     const identity = await fastWorld().provider('h1').probe();
 
-    expect(identity).toEqual({ server: 'lxd', version: expect.stringMatching(/^\d+\.\d+/), trusted: true });
+    expect(identity).toEqual({
+      server: 'lxd',
+      version: expect.stringMatching(/^\d+\.\d+/),
+      trusted: true,
+      environment: expect.objectContaining({ storageDriver: 'btrfs', cgroup2: true }),
+    });
   });
 
   it('creates a node from the image, stopped, carrying its ownership and limits', async () => {

@@ -1,0 +1,77 @@
+import { KERNEL_FEATURE_PROBE, type HostEnvironment, type HostProvider, type NodeInfo } from '../../hosts/index.js';
+
+/** Kernel features swarm bays rely on, and what goes missing without each. */
+const FEATURE_MODULES = {
+  ip_vs: 'no ip_vs: the swarm routing mesh (service VIPs, ports published on every node) does not work; publish with mode=host',
+  br_netfilter: 'no br_netfilter: swarm cannot filter traffic between containers on a bridge',
+  overlay: "no overlay filesystem: dockerd in the nodes falls back to a slow storage driver",
+  vxlan: 'no vxlan: overlay networks between nodes do not work',
+} as const;
+
+export type FeatureModule = keyof typeof FEATURE_MODULES;
+
+export interface HostCapabilities {
+  readonly storageDriver?: string;
+  readonly kernel?: string;
+  readonly firewall?: string;
+  readonly cgroup2?: boolean;
+  /** As a running node sees them; absent until one runs on the host. */
+  readonly kernelModules?: { readonly present: string[]; readonly missing: string[] };
+  /** What bays on this host cannot do, in words. */
+  readonly warnings?: string[];
+}
+
+export function hostCapabilities(env: HostEnvironment | undefined, present: readonly string[] | undefined): HostCapabilities {
+  const modules = Object.keys(FEATURE_MODULES) as FeatureModule[];
+  const missing = present ? modules.filter((m) => !present.includes(m)) : [];
+  const warnings: string[] = missing.map((m) => FEATURE_MODULES[m]);
+  if (env?.cgroup2 === false) warnings.push('cgroup v1: node limits are enforced less precisely');
+  return {
+    ...(env?.storageDriver ? { storageDriver: env.storageDriver } : {}),
+    ...(env?.kernelVersion ? { kernel: env.kernelVersion } : {}),
+    ...(env?.firewall ? { firewall: env.firewall } : {}),
+    ...(env?.cgroup2 !== undefined ? { cgroup2: env.cgroup2 } : {}),
+    ...(present ? { kernelModules: { present: modules.filter((m) => present.includes(m)), missing } } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+/** What a node saw of the host's kernel, kept per host: modules change with a reboot, rarely otherwise. */
+interface ModuleSighting {
+  readonly kernel: string | undefined;
+  readonly at: number;
+  readonly present: readonly string[];
+}
+
+const SIGHTING_MAX_AGE_MS = 60 * 60_000;
+
+/**
+ * The host's kernel modules as seen from one of marina's running nodes there, asked at most once an
+ * hour per host (and again when the kernel changed); undefined while no node runs or the look failed.
+ */
+export class KernelModuleSightings {
+  private readonly seen = new Map<string, ModuleSighting>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async lookup(
+    key: string,
+    kernel: string | undefined,
+    provider: HostProvider,
+    nodes: Iterable<NodeInfo>,
+  ): Promise<readonly string[] | undefined> {
+    const known = this.seen.get(key);
+    if (known && known.kernel === kernel && this.now() - known.at < SIGHTING_MAX_AGE_MS) return known.present;
+    const node = [...nodes].find((n) => n.status === 'running');
+    if (!node) return known?.kernel === kernel ? known?.present : undefined;
+    try {
+      const result = await provider.exec(node.name, KERNEL_FEATURE_PROBE, { timeoutMs: 10_000 });
+      if (result.exitCode !== 0) return known?.present;
+      const present = result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      this.seen.set(key, { kernel, at: this.now(), present });
+      return present;
+    } catch {
+      return known?.present;
+    }
+  }
+}
