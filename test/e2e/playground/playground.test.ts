@@ -95,6 +95,21 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     expect(await instancesOnBridge()).toEqual(before);
   });
 
+  it('after its processes die (a reboot), marina up starts them again on the same data: the bay is still Ready', async () => {
+    const nodes = await instancesOnBridge();
+    for (const pid of await pidsOf()) process.kill(pid, 'SIGKILL');
+    const again = await marina(['up']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/control plane[^\n]*\n\s+started etcd, kube-apiserver/);
+    expect(again.stderr).toMatch(/operator[^\n]*\n\s+started/);
+    const waited = await run(join(dir, 'bin', 'marina'), ['wait', 'web', '-n', 'team-a', '--timeout', '5m'], {
+      env: { ...env, KUBECONFIG: join(dir, 'admin.kubeconfig') },
+      timeoutMs: 360_000,
+    });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(await instancesOnBridge()).toEqual(nodes);
+  });
+
   it('marina down leaves no process, node, network or file of the playground', async () => {
     const pids = await pidsOf();
     expect(pids).toHaveLength(3);
