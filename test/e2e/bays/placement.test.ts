@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { HostAggregate } from '../../../src/api/types.generated.js';
 import { getBay } from '../../support/bays/cluster.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
@@ -12,28 +13,8 @@ const { kubectl, namespace: NS } = env;
 /** The namespace `marina run` reads host credentials from by default. */
 const OPERATOR_NS = 'marina-system';
 
-interface AggregateView {
-  status?: {
-    readyHosts?: number;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
-    hosts?: {
-      name: string;
-      ready?: boolean;
-      reason?: string;
-      message?: string;
-      server?: string;
-      imagePresent?: boolean;
-      capacity?: { cpu?: number; memory?: string };
-      nodes?: number;
-      capabilities?: {
-        storageDriver?: string;
-        kernel?: string;
-        kernelModules?: { present: string[]; missing: string[] };
-        warnings?: string[];
-      };
-    }[];
-  };
-}
+/** The HostAggregate as kubectl prints it, read with the CRD's generated types. */
+type AggregateView = HostAggregate;
 
 async function aggregate(name: string): Promise<AggregateView> {
   return JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', name, '-o', 'json'])) as AggregateView;
@@ -70,7 +51,7 @@ describe('host aggregates and placement', () => {
       vxlan: existsSync('/sys/module/vxlan'),
     };
     const present = Object.entries(has).filter(([, yes]) => yes).map(([m]) => m);
-    expect(host.capabilities?.kernelModules?.present.sort()).toEqual(present.sort());
+    expect([...(host.capabilities?.kernelModules?.present ?? [])].sort()).toEqual(present.sort());
     expect(host.capabilities?.warnings?.some((w) => w.startsWith('no ip_vs'))).toBe(!has.ip_vs);
     await mustKubectl(kubectl, ['delete', 'bay', 'looker', '-n', NS, '--timeout=120s']);
   });
