@@ -23,7 +23,11 @@ export async function installCrds(kubectl: Kubectl): Promise<void> {
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', crds]);
   await waitUntil(
     'the marina kinds in OpenAPI',
-    async () => (await kubectl(['explain', 'bay.spec']).then(() => true, () => false)),
+    async () =>
+      await kubectl(['explain', 'bay.spec']).then(
+        () => true,
+        () => false,
+      ),
     60_000,
   );
 }
@@ -45,7 +49,13 @@ export async function installOperatorRbac(kubectl: Kubectl): Promise<void> {
  * operator ships with, nothing more. Kept across runs; made again when missing.
  */
 export async function ensureOperatorKubeconfig(kubectl: Kubectl, paths: PlaygroundPaths): Promise<boolean> {
-  if (await access(paths.operatorKubeconfig).then(() => true, () => false)) return false;
+  if (
+    await access(paths.operatorKubeconfig).then(
+      () => true,
+      () => false,
+    )
+  )
+    return false;
   const { namespace, serviceAccount } = OPERATOR;
   const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration', '8760h'])).trim();
   const admin = parse(await readFile(paths.adminKubeconfig, 'utf8')) as { clusters: { name: string }[] };
@@ -91,7 +101,11 @@ export async function ensureOperator(paths: PlaygroundPaths): Promise<boolean> {
   const running = (await runningPid(daemon)) !== undefined;
   if (!running) await startDaemon(daemon);
   const healthz = `http://127.0.0.1:${PLAYGROUND_PORTS.operatorHealth}/healthz`;
-  await waitUntil('the operator /healthz', async () => (await fetch(healthz).catch(() => undefined))?.ok === true, 60_000);
+  await waitUntil(
+    'the operator /healthz',
+    async () => (await fetch(healthz).catch(() => undefined))?.ok === true,
+    60_000,
+  );
   return !running;
 }
 
@@ -103,7 +117,15 @@ export const stopOperator = (paths: PlaygroundPaths): Promise<boolean> => stopDa
  */
 export async function deleteAllBays(binDir: string, kubeconfig: string): Promise<string | undefined> {
   const kubectl = join(binDir, 'kubectl');
-  const result = await runCommand(kubectl, ['--kubeconfig', kubeconfig, 'delete', 'bays', '--all', '-A', '--timeout=300s']);
+  const result = await runCommand(kubectl, [
+    '--kubeconfig',
+    kubeconfig,
+    'delete',
+    'bays',
+    '--all',
+    '-A',
+    '--timeout=300s',
+  ]);
   if (result.code === 0) return undefined;
   // No CRD yet (an up that stopped early) means no bay either.
   if (/the server doesn't have a resource type/.test(result.stderr)) return undefined;

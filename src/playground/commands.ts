@@ -19,7 +19,11 @@ export function runCommand(
       { env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() || (error && code !== 0 ? error.message : '') });
+        resolve({
+          code,
+          stdout: stdout.toString(),
+          stderr: stderr.toString() || (error && code !== 0 ? error.message : ''),
+        });
       },
     );
     if (options.input !== undefined) child.stdin?.end(options.input);

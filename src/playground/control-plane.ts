@@ -26,7 +26,11 @@ interface ControlPlaneFiles {
   readonly caPem: string;
 }
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The control plane's certificates, made once and kept: a restarted apiserver serves the same CA, so
@@ -129,7 +133,11 @@ export async function ensureControlPlane(paths: PlaygroundPaths, binDir: string)
     await startDaemon(etcd);
     started.push('etcd');
   }
-  await waitUntil('etcd to answer', async () => (await fetch(`${etcdUrl}/health`).catch(() => undefined))?.ok === true, 30_000);
+  await waitUntil(
+    'etcd to answer',
+    async () => (await fetch(`${etcdUrl}/health`).catch(() => undefined))?.ok === true,
+    30_000,
+  );
   const apiserver = apiserverDaemon(paths, binDir);
   if ((await runningPid(apiserver)) === undefined) {
     await startDaemon(apiserver);
@@ -151,7 +159,9 @@ function adminKubeconfig(files: ControlPlaneFiles): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'marina-playground', cluster: { server: apiserverUrl, 'certificate-authority-data': b64(files.caPem) } }],
+    clusters: [
+      { name: 'marina-playground', cluster: { server: apiserverUrl, 'certificate-authority-data': b64(files.caPem) } },
+    ],
     users: [
       {
         name: 'playground-admin',

@@ -33,17 +33,28 @@ export async function playgroundDown(paths: PlaygroundPaths, step = stepPrinter(
       if (left) problems.push(`bays not deleted: ${left}`);
     });
   }
-  await step('operator and control plane', async () => {
-    const stopped = [...((await stopOperator(paths)) ? ['marina-operator'] : []), ...(await stopControlPlane(paths, state.binDir))];
-    return stopped;
-  }, (stopped) => (stopped.length > 0 ? `stopped ${stopped.join(', ')}` : 'not running'));
+  await step(
+    'operator and control plane',
+    async () => {
+      const stopped = [
+        ...((await stopOperator(paths)) ? ['marina-operator'] : []),
+        ...(await stopControlPlane(paths, state.binDir)),
+      ];
+      return stopped;
+    },
+    (stopped) => (stopped.length > 0 ? `stopped ${stopped.join(', ')}` : 'not running'),
+  );
   if (await lxdAnswers()) {
-    await step(`nodes left on ${PLAYGROUND_NETWORK.bridge}, and the bridge`, async () => {
-      const swept = await sweepPlaygroundInstances();
-      const network = await runCommand('lxc', ['network', 'delete', PLAYGROUND_NETWORK.bridge]);
-      if (network.code !== 0 && !/not found/i.test(network.stderr)) problems.push(`bridge: ${network.stderr.trim()}`);
-      return swept;
-    }, (swept) => (swept.length > 0 ? `deleted ${swept.join(', ')}` : 'no node was left'));
+    await step(
+      `nodes left on ${PLAYGROUND_NETWORK.bridge}, and the bridge`,
+      async () => {
+        const swept = await sweepPlaygroundInstances();
+        const network = await runCommand('lxc', ['network', 'delete', PLAYGROUND_NETWORK.bridge]);
+        if (network.code !== 0 && !/not found/i.test(network.stderr)) problems.push(`bridge: ${network.stderr.trim()}`);
+        return swept;
+      },
+      (swept) => (swept.length > 0 ? `deleted ${swept.join(', ')}` : 'no node was left'),
+    );
   }
   if (state.startedLxd || state.startedLxcfs) {
     await step('daemons marina up started (LXD, lxcfs)', async () => {
@@ -64,7 +75,9 @@ async function sweepPlaygroundInstances(): Promise<string[]> {
   const ours = (JSON.parse(listed.stdout) as LxcInstance[]).filter(
     (i) =>
       i.config['user.marina.bay.uid'] !== undefined &&
-      Object.values(i.expanded_devices ?? {}).some((d) => d['network'] === PLAYGROUND_NETWORK.bridge || d['parent'] === PLAYGROUND_NETWORK.bridge),
+      Object.values(i.expanded_devices ?? {}).some(
+        (d) => d['network'] === PLAYGROUND_NETWORK.bridge || d['parent'] === PLAYGROUND_NETWORK.bridge,
+      ),
   );
   for (const instance of ours) await runCommand('lxc', ['delete', '--force', instance.name]);
   return ours.map((i) => i.name);

@@ -45,7 +45,10 @@ export async function ensureLocalHost(): Promise<LocalHost> {
 async function missingKernelModules(modules: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const module of modules) {
-    const present = await access(`/sys/module/${module}`).then(() => true, () => false);
+    const present = await access(`/sys/module/${module}`).then(
+      () => true,
+      () => false,
+    );
     if (present) continue;
     const loadable = (await runCommand('modprobe', ['--dry-run', module])).code === 0;
     if (!loadable) missing.push(module);
@@ -83,6 +86,6 @@ export function hostNotes(host: LocalHost): string[] {
   }
   const others = host.missingModules.filter((m) => m !== 'ip_vs');
   if (others.length > 0) notes.push(`missing kernel modules: ${others.join(', ')}`);
-  if (!host.lxcfs) notes.push('no lxcfs: nodes see the host\'s CPUs and memory in /proc (limits still apply)');
+  if (!host.lxcfs) notes.push("no lxcfs: nodes see the host's CPUs and memory in /proc (limits still apply)");
   return notes;
 }

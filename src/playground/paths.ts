@@ -5,7 +5,12 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Loopback ports of the playground's control plane and operator. */
-export const PLAYGROUND_PORTS = { etcdClient: 23791, etcdPeer: 23801, apiserver: 16443, operatorHealth: 18080 } as const;
+export const PLAYGROUND_PORTS = {
+  etcdClient: 23791,
+  etcdPeer: 23801,
+  apiserver: 16443,
+  operatorHealth: 18080,
+} as const;
 
 /** The playground's own bridge and subnet, so that `marina down` removes a network nothing else uses. */
 export const PLAYGROUND_NETWORK = { bridge: 'marinapg0', subnet: '10.213.90.1/24' } as const;
@@ -32,7 +37,9 @@ export interface PlaygroundPaths {
 }
 
 /** Everything of the playground lives under one directory (default /var/lib/marina/playground). */
-export function playgroundPaths(dir = process.env['MARINA_PLAYGROUND_DIR'] ?? '/var/lib/marina/playground'): PlaygroundPaths {
+export function playgroundPaths(
+  dir = process.env['MARINA_PLAYGROUND_DIR'] ?? '/var/lib/marina/playground',
+): PlaygroundPaths {
   return {
     dir,
     pki: join(dir, 'pki'),

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { buildNodeImage } from '../cli/image.js';
 import { mustRun } from './commands.js';
 import { ensureControlPlane } from './control-plane.js';
-import {
-  ensureOperator,
-  ensureOperatorKubeconfig,
-  installCrds,
-  installOperatorRbac,
-  kubectlFor,
-} from './cluster.js';
+import { ensureOperator, ensureOperatorKubeconfig, installCrds, installOperatorRbac, kubectlFor } from './cluster.js';
 import { ensureLocalHost, hostNotes, localAggregateYaml, lxcfsMounted, lxdAnswers } from './host.js';
 import { PLAYGROUND_AGGREGATE, repoRoot, type PlaygroundPaths } from './paths.js';
 
@@ -53,12 +47,20 @@ export async function playgroundUp(paths: PlaygroundPaths, step: Step = stepPrin
   const before = await readState(paths);
   const binDir = await step(
     'Kubernetes binaries (kube-apiserver, etcd, kubectl; built once with Go into the cache)',
-    async () => (await mustRun('bash', [join(repoRoot, 'tools', 'k8s-binaries.sh')], { timeoutMs: 60 * 60_000 })).trim().split('\n').pop()!,
+    async () =>
+      (await mustRun('bash', [join(repoRoot, 'tools', 'k8s-binaries.sh')], { timeoutMs: 60 * 60_000 }))
+        .trim()
+        .split('\n')
+        .pop()!,
     (dir) => dir,
   );
   const lxdBefore = await lxdAnswers();
   const lxcfsBefore = await lxcfsMounted();
-  const host = await step('LXD host (daemon, bridge, storage pool)', ensureLocalHost, (h) => `${h.socket}, bridge ${h.bridge}`);
+  const host = await step(
+    'LXD host (daemon, bridge, storage pool)',
+    ensureLocalHost,
+    (h) => `${h.socket}, bridge ${h.bridge}`,
+  );
   const state: PlaygroundState = {
     binDir,
     startedLxd: before?.startedLxd ?? !lxdBefore,
@@ -68,13 +70,16 @@ export async function playgroundUp(paths: PlaygroundPaths, step: Step = stepPrin
   await step(
     'node image (Debian + Docker; built once with debootstrap into the cache)',
     () => buildNodeImage({ endpoint: host.socket, log: (line) => process.stderr.write(`    ${line}\n`) }),
-    (image) => `${image.alias} ${image.fingerprint.slice(0, 12)}${image.built ? ', built' : ''}${image.imported ? ', imported' : ''}`,
+    (image) =>
+      `${image.alias} ${image.fingerprint.slice(0, 12)}${image.built ? ', built' : ''}${image.imported ? ', imported' : ''}`,
   );
-  await step('control plane (kube-apiserver and etcd on loopback)', () => ensureControlPlane(paths, binDir), (s) =>
-    s.length > 0 ? `started ${s.join(', ')}` : 'already running',
+  await step(
+    'control plane (kube-apiserver and etcd on loopback)',
+    () => ensureControlPlane(paths, binDir),
+    (s) => (s.length > 0 ? `started ${s.join(', ')}` : 'already running'),
   );
   const kubectl = kubectlFor(binDir, paths.adminKubeconfig);
-  await step('CRDs and the operator\'s RBAC (deploy/operator.yaml)', async () => {
+  await step("CRDs and the operator's RBAC (deploy/operator.yaml)", async () => {
     await installCrds(kubectl);
     await installOperatorRbac(kubectl);
   });
@@ -86,12 +91,18 @@ export async function playgroundUp(paths: PlaygroundPaths, step: Step = stepPrin
     },
     (startedNow) => (startedNow ? 'started' : 'already running'),
   );
-  await step(`HostAggregate ${PLAYGROUND_AGGREGATE} for this machine`, async () => {
-    await kubectl(['apply', '-f', '-'], localAggregateYaml(host));
-    await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${PLAYGROUND_AGGREGATE}`]);
-  }, () => 'Ready');
+  await step(
+    `HostAggregate ${PLAYGROUND_AGGREGATE} for this machine`,
+    async () => {
+      await kubectl(['apply', '-f', '-'], localAggregateYaml(host));
+      await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${PLAYGROUND_AGGREGATE}`]);
+    },
+    () => 'Ready',
+  );
   await writeShellEnvironment(paths, binDir);
-  const notes = hostNotes(host).map((n) => `  note: ${n}\n`).join('');
+  const notes = hostNotes(host)
+    .map((n) => `  note: ${n}\n`)
+    .join('');
   const seconds = Math.round((Date.now() - started) / 1000);
   return `marina playground is up (${seconds} s).
 ${notes}

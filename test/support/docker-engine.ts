@@ -21,21 +21,32 @@ export async function startDockerEngine(): Promise<DockerEngine> {
   const execRoot = '/run/marina-test-dockerd';
   await mkdir(root, { recursive: true });
   const host = `unix://${execRoot}.sock`;
-  const engine = new ManagedProcess('dockerd', 'dockerd', [
-    `--data-root=${join(root, 'data')}`,
-    `--exec-root=${execRoot}`,
-    `--pidfile=${execRoot}.pid`,
-    `--host=${host}`,
-    '--iptables=false',
-    '--ip6tables=false',
-    '--ip-forward=false',
-    '--ip-masq=false',
-    '--bridge=none',
-  ], join(root, 'dockerd.log'));
+  const engine = new ManagedProcess(
+    'dockerd',
+    'dockerd',
+    [
+      `--data-root=${join(root, 'data')}`,
+      `--exec-root=${execRoot}`,
+      `--pidfile=${execRoot}.pid`,
+      `--host=${host}`,
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--bridge=none',
+    ],
+    join(root, 'dockerd.log'),
+  );
   engine.start();
-  const docker = (args: readonly string[]): Promise<RunResult> => run('docker', ['-H', host, ...args], { timeoutMs: 300_000 });
+  const docker = (args: readonly string[]): Promise<RunResult> =>
+    run('docker', ['-H', host, ...args], { timeoutMs: 300_000 });
   try {
-    await waitFor('dockerd to answer', async () => ((await docker(['version'])).code === 0 ? true : undefined), 60_000, 250);
+    await waitFor(
+      'dockerd to answer',
+      async () => ((await docker(['version'])).code === 0 ? true : undefined),
+      60_000,
+      250,
+    );
   } catch (err) {
     await engine.stop();
     throw new Error(`${(err as Error).message}\n--- dockerd log ---\n${engine.logTail()}`);

@@ -2,9 +2,10 @@ import { KERNEL_FEATURE_PROBE, type HostEnvironment, type HostProvider, type Nod
 
 /** Kernel features swarm bays rely on, and what goes missing without each. */
 const FEATURE_MODULES = {
-  ip_vs: 'no ip_vs: the swarm routing mesh (service VIPs, ports published on every node) does not work; publish with mode=host',
+  ip_vs:
+    'no ip_vs: the swarm routing mesh (service VIPs, ports published on every node) does not work; publish with mode=host',
   br_netfilter: 'no br_netfilter: swarm cannot filter traffic between containers on a bridge',
-  overlay: "no overlay filesystem: dockerd in the nodes falls back to a slow storage driver",
+  overlay: 'no overlay filesystem: dockerd in the nodes falls back to a slow storage driver',
   vxlan: 'no vxlan: overlay networks between nodes do not work',
 } as const;
 
@@ -21,7 +22,10 @@ export interface HostCapabilities {
   readonly warnings?: string[];
 }
 
-export function hostCapabilities(env: HostEnvironment | undefined, present: readonly string[] | undefined): HostCapabilities {
+export function hostCapabilities(
+  env: HostEnvironment | undefined,
+  present: readonly string[] | undefined,
+): HostCapabilities {
   const modules = Object.keys(FEATURE_MODULES) as FeatureModule[];
   const missing = present ? modules.filter((m) => !present.includes(m)) : [];
   const warnings: string[] = missing.map((m) => FEATURE_MODULES[m]);
@@ -67,7 +71,10 @@ export class KernelModuleSightings {
     try {
       const result = await provider.exec(node.name, KERNEL_FEATURE_PROBE, { timeoutMs: 10_000 });
       if (result.exitCode !== 0) return known?.present;
-      const present = result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      const present = result.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       this.seen.set(key, { kernel, at: this.now(), present });
       return present;
     } catch {

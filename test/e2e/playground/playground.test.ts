@@ -24,7 +24,9 @@ async function instancesOnBridge(): Promise<string[]> {
   const listed = await run('lxc', ['list', '--format', 'json']);
   const all = JSON.parse(listed.stdout) as Instance[];
   return all
-    .filter((i) => Object.values(i.expanded_devices ?? {}).some((d) => d['network'] === BRIDGE || d['parent'] === BRIDGE))
+    .filter((i) =>
+      Object.values(i.expanded_devices ?? {}).some((d) => d['network'] === BRIDGE || d['parent'] === BRIDGE),
+    )
     .map((i) => i.name)
     .sort();
 }
@@ -59,7 +61,10 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     expect(aggregate.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
 
     // The operator holds its ServiceAccount's token, not the admin's certificate.
-    const whoami = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], join(dir, 'operator.kubeconfig'));
+    const whoami = await kubectl(
+      ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'],
+      join(dir, 'operator.kubeconfig'),
+    );
     expect(whoami.stdout).toBe('system:serviceaccount:marina-system:marina-operator');
     const operatorPid = Number((await readFile(join(dir, 'run', 'marina-operator.pid'), 'utf8')).trim());
     const cmdline = (await readFile(`/proc/${operatorPid}/cmdline`, 'utf8')).split('\0');
@@ -74,7 +79,8 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
       const walked = await run('bash', ['-euo', 'pipefail', '-c', block], { cwd, env, timeoutMs: 15 * 60_000 });
       expect(walked.code, `${walked.stdout}\n${walked.stderr}`).toBe(0);
       const listings = walked.stdout.split(/^ID\s+HOSTNAME/m).slice(1);
-      const readyIn = (listing: string): number => listing.split('\n').filter((l) => /\sReady\s+Active\s/.test(l)).length;
+      const readyIn = (listing: string): number =>
+        listing.split('\n').filter((l) => /\sReady\s+Active\s/.test(l)).length;
       expect(listings.map(readyIn)).toEqual([3, 4]);
     } finally {
       await rm(cwd, { recursive: true, force: true });
