@@ -29,7 +29,7 @@ export { controllerKeyOf, controllerOf, controllerReference, withOwnerReference 
 export {
   annotationsChanged,
   anyOf,
-  deletionOrFinalizersChanged,
+  deletionOrFinalizerRemoved,
   generationChanged,
   labelsChanged,
   specOrMetadataChanged,

@@ -15,13 +15,22 @@ export const annotationsChanged: UpdatePredicate = (a, b) => !jsonEqual(a.metada
 
 export const labelsChanged: UpdatePredicate = (a, b) => !jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {});
 
-/** Deletion began, or finalizers changed (someone else's finalizer went, so the object may be gone soon). */
-export const deletionOrFinalizersChanged: UpdatePredicate = (a, b) =>
-  a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp || !jsonEqual(a.metadata.finalizers ?? [], b.metadata.finalizers ?? []);
+/**
+ * Deletion began, or a finalizer went (someone else's: the object may be gone soon). A finalizer added
+ * changes no decision, and waking for it would run a controller twice for its own first write: its
+ * watch event may arrive before the write's answer reaches the cache.
+ */
+export const deletionOrFinalizerRemoved: UpdatePredicate = (a, b) => {
+  const after = new Set(b.metadata.finalizers ?? []);
+  return (
+    a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
+    (a.metadata.finalizers ?? []).some((f) => !after.has(f))
+  );
+};
 
 export function anyOf<T extends KubeObject>(...predicates: readonly UpdatePredicate<T>[]): UpdatePredicate<T> {
   return (a, b) => predicates.some((p) => p(a, b));
 }
 
 /** Everything but status: what a controller that writes status watches its primary objects with. */
-export const specOrMetadataChanged: UpdatePredicate = anyOf(generationChanged, annotationsChanged, labelsChanged, deletionOrFinalizersChanged);
+export const specOrMetadataChanged: UpdatePredicate = anyOf(generationChanged, annotationsChanged, labelsChanged, deletionOrFinalizerRemoved);

@@ -24,6 +24,10 @@ describe('event filters', () => {
     expect(specOrMetadataChanged(obj({}), obj({ deletionTimestamp: '2026-12-01T00:00:00Z' }))).toBe(true);
     expect(specOrMetadataChanged(obj({ finalizers: ['a', 'b'] }), obj({ finalizers: ['a'] }))).toBe(true);
   });
+
+  it('a finalizer added (the controller\'s own first write) wakes nobody', () => {
+    expect(specOrMetadataChanged(obj({}), obj({ finalizers: ['marina.dev/bay-cleanup'] }))).toBe(false);
+  });
 });
 
 describe('read-your-writes in the cache', () => {
