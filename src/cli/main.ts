@@ -137,21 +137,18 @@ image
     console.log(`${result.alias} ${result.fingerprint} (${result.built ? `built in ${(result.buildMs / 1000).toFixed(1)} s` : 'from cache'}, ${result.imported ? 'imported' : 'already on the host'})`);
   });
 
-program
-  .command('up')
-  .description('Run a playground on this machine (as root): kube-apiserver, etcd, LXD, the node image, the operator and a HostAggregate')
-  .action(async () => {
-    if (!requireRoot('up')) return;
-    process.stdout.write(await playgroundUp(playgroundPaths()));
-  });
-
-program
-  .command('down')
-  .description('Remove the playground: its bays and nodes, the operator, the control plane, its bridge and its files')
-  .action(async () => {
-    if (!requireRoot('down')) return;
-    process.stdout.write(await playgroundDown(playgroundPaths()));
-  });
+const playgroundCommands = [
+  ['up', 'Run a playground on this machine (as root): kube-apiserver, etcd, LXD, the node image, the operator and a HostAggregate', playgroundUp],
+  ['down', 'Remove the playground: its bays and nodes, the operator, the control plane, its bridge and its files', playgroundDown],
+] as const;
+for (const [name, description, run] of playgroundCommands) {
+  program
+    .command(name)
+    .description(description)
+    .action(async () => {
+      if (requireRoot(name)) process.stdout.write(await run(playgroundPaths()));
+    });
+}
 
 function requireRoot(command: string): boolean {
   if (process.getuid?.() === 0) return true;

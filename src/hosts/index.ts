@@ -12,6 +12,7 @@ export { certificateFingerprint, normalizeFingerprint } from './fingerprint.js';
 export { OWNERSHIP_KEYS, matchesSelector } from './ownership.js';
 export { waitForNodeAddress } from './wait.js';
 export { KERNEL_FEATURES, KERNEL_FEATURE_PROBE } from './kernel-features.js';
+export type { KernelFeature } from './kernel-features.js';
 export { nodeDrift, describeDrift } from './drift.js';
 export type { WantedNodeSettings } from './drift.js';
 export { SWARM_KERNEL_MODULES, DEFAULT_NODE_PROCESSES } from './lxd/node-config.js';

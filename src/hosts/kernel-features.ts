@@ -1,6 +1,8 @@
 /** The kernel features swarm bays rely on. */
 export const KERNEL_FEATURES = ['ip_vs', 'br_netfilter', 'overlay', 'vxlan'] as const;
 
+export type KernelFeature = (typeof KERNEL_FEATURES)[number];
+
 /**
  * Run inside a node, which sees the host's kernel: a module counts when the kernel has it loaded or
  * built in (a built-in module without parameters has no /sys/module entry, hence the second look).

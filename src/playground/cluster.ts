@@ -1,9 +1,9 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { mustRun, runCommand } from './commands.js';
 import { runningPid, startDaemon, stopDaemon, type Daemon } from './daemons.js';
-import { waitUntil } from './control-plane.js';
+import { exists, waitUntil } from './checks.js';
 import { PLAYGROUND_PORTS, repoRoot, type PlaygroundPaths } from './paths.js';
 
 /** The operator's identity as deploy/operator.yaml defines it. */
@@ -49,13 +49,7 @@ export async function installOperatorRbac(kubectl: Kubectl): Promise<void> {
  * operator ships with, nothing more. Kept across runs; made again when missing.
  */
 export async function ensureOperatorKubeconfig(kubectl: Kubectl, paths: PlaygroundPaths): Promise<boolean> {
-  if (
-    await access(paths.operatorKubeconfig).then(
-      () => true,
-      () => false,
-    )
-  )
-    return false;
+  if (await exists(paths.operatorKubeconfig)) return false;
   const { namespace, serviceAccount } = OPERATOR;
   const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration', '8760h'])).trim();
   const admin = parse(await readFile(paths.adminKubeconfig, 'utf8')) as { clusters: { name: string }[] };

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -10,6 +10,7 @@ import {
   loadCertificateAuthority,
   type CertificateAuthority,
 } from '../pki/index.js';
+import { exists, waitUntil } from './checks.js';
 import { runningPid, startDaemon, stopDaemon, type Daemon } from './daemons.js';
 import { PLAYGROUND_PORTS, type PlaygroundPaths } from './paths.js';
 
@@ -25,12 +26,6 @@ interface ControlPlaneFiles {
   readonly admin: { readonly certPem: string; readonly keyPem: string };
   readonly caPem: string;
 }
-
-const exists = (path: string): Promise<boolean> =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 /**
  * The control plane's certificates, made once and kept: a restarted apiserver serves the same CA, so
@@ -187,12 +182,4 @@ function readyz(files: ControlPlaneFiles): Promise<boolean> {
     req.once('timeout', () => req.destroy());
     req.end();
   });
-}
-
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }

@@ -1,5 +1,7 @@
-import { access } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hostCapabilities } from '../controllers/aggregate/capabilities.js';
+import { KERNEL_FEATURE_PROBE, KERNEL_FEATURES } from '../hosts/index.js';
 import { runCommand, mustRun } from './commands.js';
 import { PLAYGROUND_AGGREGATE, PLAYGROUND_NETWORK, repoRoot } from './paths.js';
 
@@ -21,7 +23,7 @@ export async function lxdAnswers(): Promise<boolean> {
 }
 
 export async function lxcfsMounted(): Promise<boolean> {
-  return (await runCommand('grep', ['-qs', ' /var/lib/lxcfs fuse.lxcfs ', '/proc/mounts'])).code === 0;
+  return (await readFile('/proc/mounts', 'utf8')).includes(' /var/lib/lxcfs fuse.lxcfs ');
 }
 
 /** The LXD daemon, the playground's bridge and the storage pool (tools/setup-lxd-host.sh, idempotent). */
@@ -37,21 +39,20 @@ export async function ensureLocalHost(): Promise<LocalHost> {
     pool: value('MARINA_LXD_POOL'),
     lxcfs: value('MARINA_LXCFS') === '1',
     moduleLoading: value('MARINA_LXD_MODULE_LOADING') === '1',
-    missingModules: await missingKernelModules(['ip_vs', 'br_netfilter', 'overlay', 'vxlan']),
+    missingModules: await missingKernelModules(),
   };
 }
 
-/** A module is there when loaded (or built in: /sys/module has it either way) or loadable by modprobe. */
-async function missingKernelModules(modules: readonly string[]): Promise<string[]> {
+/**
+ * The swarm kernel features this machine lacks: not loaded or built in (the same probe the aggregate
+ * runs inside a node), and not loadable either (LXD loads listed modules when a node starts).
+ */
+async function missingKernelModules(): Promise<string[]> {
+  const [program, ...args] = KERNEL_FEATURE_PROBE;
+  const present = (await mustRun(program!, args)).split('\n').map((l) => l.trim());
   const missing: string[] = [];
-  for (const module of modules) {
-    const present = await access(`/sys/module/${module}`).then(
-      () => true,
-      () => false,
-    );
-    if (present) continue;
-    const loadable = (await runCommand('modprobe', ['--dry-run', module])).code === 0;
-    if (!loadable) missing.push(module);
+  for (const module of KERNEL_FEATURES.filter((m) => !present.includes(m))) {
+    if ((await runCommand('modprobe', ['--dry-run', module])).code !== 0) missing.push(module);
   }
   return missing;
 }
@@ -81,11 +82,9 @@ ${host.moduleLoading ? '' : '  kernelModules: []\n'}`;
 export function hostNotes(host: LocalHost): string[] {
   const notes: string[] = [];
   if (!host.moduleLoading) notes.push('the kernel cannot load modules: nodes are created without linux.kernel_modules');
-  if (host.missingModules.includes('ip_vs')) {
-    notes.push('no ip_vs: the swarm routing mesh (published VIP ports) does not work here; publish with mode=host');
-  }
-  const others = host.missingModules.filter((m) => m !== 'ip_vs');
-  if (others.length > 0) notes.push(`missing kernel modules: ${others.join(', ')}`);
+  // In the words the HostAggregate's status uses for the same lack.
+  const present = KERNEL_FEATURES.filter((m) => !host.missingModules.includes(m));
+  notes.push(...(hostCapabilities(undefined, present).warnings ?? []));
   if (!host.lxcfs) notes.push("no lxcfs: nodes see the host's CPUs and memory in /proc (limits still apply)");
   return notes;
 }

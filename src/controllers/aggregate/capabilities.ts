@@ -1,41 +1,37 @@
-import { KERNEL_FEATURE_PROBE, type HostEnvironment, type HostProvider, type NodeInfo } from '../../hosts/index.js';
+import type { HostStatus } from '../../api/types.generated.js';
+import {
+  KERNEL_FEATURE_PROBE,
+  KERNEL_FEATURES,
+  type HostEnvironment,
+  type HostProvider,
+  type KernelFeature,
+  type NodeInfo,
+} from '../../hosts/index.js';
 
-/** Kernel features swarm bays rely on, and what goes missing without each. */
-const FEATURE_MODULES = {
+/** What goes missing without each kernel feature swarm bays rely on. */
+const WITHOUT: Record<KernelFeature, string> = {
   ip_vs:
     'no ip_vs: the swarm routing mesh (service VIPs, ports published on every node) does not work; publish with mode=host',
   br_netfilter: 'no br_netfilter: swarm cannot filter traffic between containers on a bridge',
   overlay: 'no overlay filesystem: dockerd in the nodes falls back to a slow storage driver',
   vxlan: 'no vxlan: overlay networks between nodes do not work',
-} as const;
+};
 
-export type FeatureModule = keyof typeof FEATURE_MODULES;
-
-export interface HostCapabilities {
-  readonly storageDriver?: string;
-  readonly kernel?: string;
-  readonly firewall?: string;
-  readonly cgroup2?: boolean;
-  /** As a running node sees them; absent until one runs on the host. */
-  readonly kernelModules?: { readonly present: string[]; readonly missing: string[] };
-  /** What bays on this host cannot do, in words. */
-  readonly warnings?: string[];
-}
+export type HostCapabilities = NonNullable<HostStatus['capabilities']>;
 
 export function hostCapabilities(
   env: HostEnvironment | undefined,
   present: readonly string[] | undefined,
 ): HostCapabilities {
-  const modules = Object.keys(FEATURE_MODULES) as FeatureModule[];
-  const missing = present ? modules.filter((m) => !present.includes(m)) : [];
-  const warnings: string[] = missing.map((m) => FEATURE_MODULES[m]);
+  const missing = present ? KERNEL_FEATURES.filter((m) => !present.includes(m)) : [];
+  const warnings: string[] = missing.map((m) => WITHOUT[m]);
   if (env?.cgroup2 === false) warnings.push('cgroup v1: node limits are enforced less precisely');
   return {
     ...(env?.storageDriver ? { storageDriver: env.storageDriver } : {}),
     ...(env?.kernelVersion ? { kernel: env.kernelVersion } : {}),
     ...(env?.firewall ? { firewall: env.firewall } : {}),
     ...(env?.cgroup2 !== undefined ? { cgroup2: env.cgroup2 } : {}),
-    ...(present ? { kernelModules: { present: modules.filter((m) => present.includes(m)), missing } } : {}),
+    ...(present ? { kernelModules: { present: KERNEL_FEATURES.filter((m) => present.includes(m)), missing } } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

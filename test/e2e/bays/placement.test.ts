@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HostAggregate } from '../../../src/api/types.generated.js';
 import { getBay } from '../../support/bays/cluster.js';
@@ -6,6 +5,7 @@ import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { instanceNames, makeClientIdentity, MARINA_KEYS, ofBay } from '../../support/lxd/index.js';
 import { argoHealth } from '../../support/gitops/argocd.js';
+import { hostKernelFeatures } from '../../support/kernel.js';
 import { run, waitFor } from '../../support/processes.js';
 
 const env = useBayTestEnvironment('e2e-placement');
@@ -44,12 +44,7 @@ describe('host aggregates and placement', () => {
     const daemon = JSON.parse((await run('lxc', ['query', '/1.0'])).stdout) as { environment: { storage: string; kernel_version: string } };
     expect(host.capabilities).toMatchObject({ storageDriver: daemon.environment.storage, kernel: daemon.environment.kernel_version });
     // The same kernel, looked at from the host: loaded or built in.
-    const has = {
-      ip_vs: existsSync('/proc/net/ip_vs') || existsSync('/sys/module/ip_vs'),
-      br_netfilter: existsSync('/proc/sys/net/bridge') || existsSync('/sys/module/br_netfilter'),
-      overlay: /\soverlay\n/.test(readFileSync('/proc/filesystems', 'utf8')) || existsSync('/sys/module/overlay'),
-      vxlan: existsSync('/sys/module/vxlan'),
-    };
+    const has = hostKernelFeatures();
     const present = Object.entries(has).filter(([, yes]) => yes).map(([m]) => m);
     expect([...(host.capabilities?.kernelModules?.present ?? [])].sort()).toEqual(present.sort());
     expect(host.capabilities?.warnings?.some((w) => w.startsWith('no ip_vs'))).toBe(!has.ip_vs);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../support/paths.js';
 import { run, type RunResult } from '../../support/processes.js';
+import { hostKernelFeatures } from '../../support/kernel.js';
 import { readmeShellBlock } from '../../support/readme.js';
 
 const BRIDGE = 'marinapg0';
@@ -52,6 +53,11 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('marina playground is up');
     expect(up.stdout).toContain(`. ${join(dir, 'env')}`);
+    // Its notes name the kernel features this host lacks and cannot load, and no other.
+    for (const [feature, present] of Object.entries(hostKernelFeatures())) {
+      const lacking = !present && (await run('modprobe', ['--dry-run', feature]).catch(() => ({ code: 1 }))).code !== 0;
+      expect(new RegExp(`note: no ${feature}[: ]`).test(up.stdout), feature).toBe(lacking);
+    }
 
     const aggregate = JSON.parse((await kubectl(['get', 'hostaggregate', 'playground', '-o', 'json'])).stdout) as {
       spec: { network: { bridge: string } };
