@@ -54,11 +54,21 @@ describe('kernel modules as a running node sees them', () => {
     expect(host.execs).toBe(3);
   });
 
-  it('is unknown while no node runs, and keeps the last answer when a look fails', async () => {
+  it('is unknown while no node runs, or when the first look fails', async () => {
     const sightings = new KernelModuleSightings(() => 0);
     expect(await sightings.lookup('h1', '6.1.0', execHost('ip_vs\n'), [])).toBeUndefined();
     expect(await sightings.lookup('h1', '6.1.0', execHost('ip_vs\n'), [running('a-0')])).toEqual(['ip_vs']);
     const failing = new KernelModuleSightings(() => 0);
     expect(await failing.lookup('h1', '6.1.0', execHost(new Error('exec refused')), [running('a-0')])).toBeUndefined();
+  });
+
+  it('keeps the last answer when a later look fails', async () => {
+    let now = 0;
+    const sightings = new KernelModuleSightings(() => now);
+    expect(await sightings.lookup('h1', '6.1.0', execHost('ip_vs\n'), [running('a-0')])).toEqual(['ip_vs']);
+    now = 2 * 60 * 60_000;
+    const refusing = execHost(new Error('exec refused'));
+    expect(await sightings.lookup('h1', '6.1.0', refusing, [running('a-0')])).toEqual(['ip_vs']);
+    expect(refusing.execs).toBe(1);
   });
 });
