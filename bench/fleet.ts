@@ -62,6 +62,8 @@ spec:
   metadata: {flavor: container}
   hosts:
 ${hosts}
+  # Simulated hosts model one shared bridge each.
+  network: {mode: shared}
   kernelModules: []
   overcommit: {cpu: 4, memory: 1}
 `;

@@ -144,13 +144,17 @@ https_listener() {
 
 # A host dockerd turns the FORWARD policy to DROP while br_netfilter passes bridged frames through
 # iptables: node-to-node traffic on the bridge would be dropped. DOCKER-USER is the chain dockerd
-# leaves to the admin; the rule is added once.
+# leaves to the admin; the rules are added once. mb-+ are the bays' own bridges (isolated mode): the
+# walls between bays are LXD's network ACLs, which refuse across bridges whatever iptables accepts.
 allow_bridge_forwarding() {
   command -v iptables >/dev/null || return 0
   iptables -n -L DOCKER-USER >/dev/null 2>&1 || return 0
-  iptables -C DOCKER-USER -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null && return 0
-  log "accepting $BRIDGE-to-$BRIDGE forwarding in DOCKER-USER"
-  iptables -I DOCKER-USER -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT
+  local bridge
+  for bridge in "$BRIDGE" 'mb-+'; do
+    iptables -C DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null && continue
+    log "accepting $bridge-to-$bridge forwarding in DOCKER-USER"
+    iptables -I DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT
+  done
 }
 
 server_fingerprint() {

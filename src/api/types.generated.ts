@@ -263,8 +263,14 @@ export interface AggregateHost {
 
 /** Where nodes get their network interface on every host. */
 export interface HostAggregateNetwork {
-  /** The LXD-managed bridge network nodes attach to; it hands out their addresses. */
+  /** isolated (the default) gives every bay a bridge of its own on each host, with a subnet from subnetPool, fixed node addresses and anti-spoofing filters: a node can reach no node of another bay. shared attaches the nodes of every bay to one bridge: for a single tenant, no walls between bays. */
+  mode: 'isolated' | 'shared';
+  /** shared mode only. The LXD-managed bridge network every node attaches to; it hands out their addresses. */
   bridge: string;
+  /** isolated mode only. The private IPv4 range the bays' own bridges take their subnets from. It must not overlap any other network of the hosts; a node cannot reach any address of the pool outside its own bay. */
+  subnetPool: string;
+  /** isolated mode only. The size of each bay's subnet on a host, as a prefix length (24 holds 244 nodes). */
+  baySubnetPrefixLength: number;
 }
 
 /** How much of each host's capacity may be reserved by node flavors: the ratio of reserved to physical CPU and memory. 1 means no overcommit. */

@@ -1,7 +1,10 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { evaluate } from '@marcbachmann/cel-js';
 import { parseAllDocuments } from 'yaml';
 import { loadCrds, type CrdVersion, type JsonSchemaProps } from './crds.js';
+import { celEnvironment } from './cel-net.js';
+
+/** CEL with the apiserver's network functions (isCIDR, cidr), which the CRD rules use. */
+const CEL = celEnvironment();
 
 /**
  * Offline validation of Bay and HostAggregate manifests against the very schemas in crds/: the OpenAPI
@@ -251,7 +254,7 @@ function celProblems(schema: JsonSchemaProps, value: unknown, path: string): Omi
     if (/\boldSelf\b/.test(rule.rule)) continue;
     let ok: unknown;
     try {
-      ok = evaluate(rule.rule, { self: toCelValue(schema, value) });
+      ok = CEL.evaluate(rule.rule, { self: toCelValue(schema, value) });
     } catch (err) {
       problems.push({ path, message: `could not evaluate rule ${rule.rule}: ${(err as Error).message}` });
       continue;

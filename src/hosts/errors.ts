@@ -97,6 +97,17 @@ export class NodeConflictError extends HostError {
   }
 }
 
+/** A bay's network cannot be had: its name is taken by something else, or the pool has no free subnet. */
+export class BayNetworkError extends HostError {
+  constructor(
+    context: HostErrorContext,
+    readonly kind: 'name-taken' | 'pool-full' | 'subnet-full',
+    detail: string,
+  ) {
+    super('conflict', context, detail);
+  }
+}
+
 /** The node must be stopped for what was asked (reconfiguring it), and it runs. */
 export class NodeBusyError extends HostError {
   constructor(context: HostErrorContext, detail: string) {

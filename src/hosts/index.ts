@@ -14,6 +14,7 @@ export { waitForNodeAddress } from './wait.js';
 export { KERNEL_FEATURES, KERNEL_FEATURE_PROBE } from './kernel-features.js';
 export type { KernelFeature } from './kernel-features.js';
 export { nodeDrift, describeDrift } from './drift.js';
+export { bayBridgeName, nodeAddress, walledRanges } from './bay-network.js';
 export type { WantedNodeSettings } from './drift.js';
 export { SWARM_KERNEL_MODULES, DEFAULT_NODE_PROCESSES } from './lxd/node-config.js';
 export { findLocalSocket } from './lxd/local-socket.js';

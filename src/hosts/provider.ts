@@ -1,4 +1,6 @@
 import type {
+  BayNetwork,
+  BayNetworkSpec,
   BridgeNetwork,
   EnsuredNode,
   ExecOptions,
@@ -87,6 +89,16 @@ export interface HostProvider {
 
   /** The bridge nodes attach to, for address planning. undefined when it does not exist. */
   getBridge(name: string): Promise<BridgeNetwork | undefined>;
+
+  /**
+   * The bay's own bridge on this host (isolated mode), walled off from the rest of the subnet pool:
+   * created with a free subnet when missing, adopted (walls restored) when it exists. Throws
+   * BayNetworkError when the name belongs to something else or the pool is full.
+   */
+  ensureBayNetwork(spec: BayNetworkSpec): Promise<BayNetwork>;
+
+  /** Deletes the bay's bridge and its walls once no node uses it. False when it was already gone. */
+  deleteBayNetwork(name: string): Promise<boolean>;
 
   /** Releases connections (keep-alive sockets). The provider must not be used afterwards. */
   close(): void;

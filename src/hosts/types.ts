@@ -40,6 +40,34 @@ export interface NodeNetwork {
    * can name it before the node first boots. Absent: the host's DHCP server picks one.
    */
   readonly ipv4Address?: string;
+  /**
+   * The host drops what the node sends from any other address or MAC (LXD `security.ipv4_filtering`):
+   * a node cannot pose as another. Needs ipv4Address.
+   */
+  readonly antiSpoofing?: boolean;
+}
+
+/** Who a bay's own network belongs to: the bay, by uid (a re-created bay of the same name gets another). */
+export type BayNetworkOwner = Pick<NodeOwnership, 'bayUid' | 'namespace' | 'bayName'>;
+
+/** A bridge of one bay on one host, walled off from every other bay's subnet in the pool. */
+export interface BayNetworkSpec {
+  /** The bridge's name on the host (an interface name: at most 15 characters); its ACL has the same name. */
+  readonly name: string;
+  readonly owner: BayNetworkOwner;
+  /** The range every bay's subnet comes from, e.g. `10.240.0.0/16`. */
+  readonly subnetPool: string;
+  /** The size of the bay's subnet on this host. */
+  readonly prefixLength: number;
+}
+
+/** A bay's bridge as it exists on a host. */
+export interface BayNetwork {
+  readonly name: string;
+  /** The bay's subnet on this host, e.g. `10.240.3.0/24`. */
+  readonly subnet: string;
+  /** The host's address on the bridge: the nodes' gateway. */
+  readonly gateway: string;
 }
 
 export interface NodeSpec {

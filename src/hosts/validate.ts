@@ -35,5 +35,6 @@ function findProblem(spec: NodeSpec): string | undefined {
   if (network.ipv4Address !== undefined && !IPV4.test(network.ipv4Address)) {
     return `ipv4Address ${JSON.stringify(network.ipv4Address)} is not an IPv4 address`;
   }
+  if (network.antiSpoofing && network.ipv4Address === undefined) return 'antiSpoofing needs a fixed ipv4Address';
   return undefined;
 }

@@ -72,7 +72,8 @@ spec:
   hosts:
     - name: localhost
       endpoint: ${host.socket}
-  network: {bridge: ${host.bridge}}
+  # Each bay on a bridge of its own, walled off from the others (docs/network.md).
+  network: {mode: isolated, subnetPool: ${PLAYGROUND_NETWORK.subnetPool}}
   storagePool: ${host.pool}
   overcommit: {cpu: 4, memory: 1}
 ${host.moduleLoading ? '' : '  kernelModules: []\n'}`;

@@ -12,8 +12,15 @@ export const PLAYGROUND_PORTS = {
   operatorHealth: 18080,
 } as const;
 
-/** The playground's own bridge and subnet, so that `marina down` removes a network nothing else uses. */
-export const PLAYGROUND_NETWORK = { bridge: 'marinapg0', subnet: '10.213.90.1/24' } as const;
+/**
+ * The playground's own host bridge and subnet, and the pool its bays' own bridges take their subnets
+ * from (isolated mode): `marina down` removes networks nothing else uses.
+ */
+export const PLAYGROUND_NETWORK = {
+  bridge: 'marinapg0',
+  subnet: '10.213.90.1/24',
+  subnetPool: '10.213.96.0/20',
+} as const;
 
 /** The HostAggregate `marina up` writes for this machine; examples/bay.yaml selects it. */
 export const PLAYGROUND_AGGREGATE = 'playground';

@@ -33,7 +33,7 @@ export function testAggregate(name = 'metal', over: Partial<HostAggregate['spec'
       provider: 'lxd',
       metadata: { suite: 'unit' },
       hosts: [{ name: 'h1', endpoint: `unix:///run/${name}/h1.socket`, cordoned: false }],
-      network: { bridge: 'lxdbr0' },
+      network: { mode: 'shared', bridge: 'lxdbr0', subnetPool: '10.240.0.0/16', baySubnetPrefixLength: 24 },
       storagePool: 'default',
       image: 'marina-node/bookworm',
       overcommit: { cpu: 4, memory: 1 },

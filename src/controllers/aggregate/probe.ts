@@ -54,7 +54,8 @@ export async function probeHost(
     const [view, image, bridge] = await Promise.all([
       inventory.observe(key, provider, 0),
       provider.findImage(aggregate.spec.image),
-      provider.getBridge(aggregate.spec.network.bridge),
+      // Isolated mode makes each bay's bridge itself; only shared mode needs one to exist.
+      aggregate.spec.network.mode === 'shared' ? provider.getBridge(aggregate.spec.network.bridge) : true,
     ]);
     if (!view.ok) throw view.error;
     inventory.setImage(key, aggregate.spec.image, image?.fingerprint);

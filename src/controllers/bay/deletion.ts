@@ -1,5 +1,6 @@
 import type { Bay } from '../../api/types.generated.js';
 import { formatTime } from '../../runtime/conditions.js';
+import { bayBridgeName, type HostProvider } from '../../hosts/index.js';
 import { isNotFound } from '../../runtime/errors.js';
 import { hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
@@ -53,6 +54,7 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
       note: `released without deleting: ${left.join('; ')} (at ${formatTime(new Date())})`,
     });
   }
+  await deleteBayNetworks(deps, bay, discovery);
   await deleteSecrets(deps.client, bay, ctx.signal);
   await deleteInternalSecrets(deps, bay, ctx.signal);
   await removeFinalizer(deps.client, BAY, bay, FINALIZER);
@@ -85,6 +87,31 @@ async function deleteNodes(deps: BayControllerDeps, bay: Bay, discovery: Discove
     if (why !== undefined) left.push(`${recorded.name} on unreachable host ${recorded.host} (${why})`);
   }
   return left;
+}
+
+/**
+ * The bay's own bridges (isolated mode), once its nodes are gone: every reachable host of the bay's
+ * aggregates is asked, since a bridge may exist where a node was placed but never made. A host that
+ * refuses (a node still attached) keeps the finalizer: the deletion is retried.
+ */
+async function deleteBayNetworks(deps: BayControllerDeps, bay: Bay, discovery: Discovery): Promise<void> {
+  const name = bayBridgeName(bay.metadata.uid!);
+  const machines = new Map<string, HostProvider>();
+  for (const ref of discovery.hosts.values()) {
+    if (ref.provider && ref.aggregate.spec.network.mode === 'isolated') machines.set(ref.inventoryKey, ref.provider);
+  }
+  await Promise.all(
+    [...machines.values()].map(async (provider) => {
+      if (await provider.deleteBayNetwork(name)) {
+        await deps.events.record(bay, {
+          type: 'Normal',
+          reason: 'NetworkDeleted',
+          action: 'Delete',
+          note: `the bay's bridge ${name} deleted from host ${provider.name}`,
+        });
+      }
+    }),
+  );
 }
 
 /** Under Retain: every node found is marked unmanaged, so that marina never adopts or deletes it again. */

@@ -1,4 +1,5 @@
 import {
+  BayNetworkError,
   HostApiError,
   HostError,
   HostOperationError,
@@ -68,6 +69,9 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
   if (error instanceof TlsUnansweredError) return transient(REASONS.tlsUnanswered);
   if (error instanceof SecretConflictError) return terminal(REASONS.secretConflict);
   if (error instanceof NodeConflictError) return terminal(REASONS.nodeNameConflict);
+  if (error instanceof BayNetworkError) return BAY_NETWORK_VERDICTS[error.kind];
+  if (error instanceof HostApiError && error.status === 400 && error.operation === 'ensure-bay-network')
+    return terminal(REASONS.bayNetworkRejected);
   if (error instanceof InvalidNodeSpecError) return terminal(REASONS.nodeConfigRejected);
   if (error instanceof HostApiError && error.status === 400 && isNodeConfiguration(error.operation))
     return terminal(REASONS.nodeConfigRejected);
@@ -83,6 +87,13 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
   if (error instanceof TransportError) return transient(REASONS.apiError);
   return transient(phase === 'certificates' ? REASONS.certificatesFailed : REASONS.internalError);
 }
+
+/** A full pool frees up when bays are deleted; a taken name or a full subnet needs a person. */
+const BAY_NETWORK_VERDICTS: Record<BayNetworkError['kind'], { kind: FailureKind; reason: Reason }> = {
+  'name-taken': terminal(REASONS.bayNetworkConflict),
+  'pool-full': transient(REASONS.subnetPoolFull),
+  'subnet-full': terminal(REASONS.baySubnetFull),
+};
 
 const isNodeConfiguration = (operation: string): boolean =>
   operation === 'ensure-node' || operation === 'reconfigure-node';

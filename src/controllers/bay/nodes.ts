@@ -6,12 +6,16 @@ import {
   type HostProvider,
   type NodeDrift,
   type NodeInfo,
+  type NodeNetwork,
   type NodeSpec,
 } from '../../hosts/index.js';
 import {
   applyDockerdTls,
   bindNode,
   dockerClient,
+  dockerdFiles,
+  pushDockerdFiles,
+  waitForDocker,
   readLocalSwarmState,
   readServedCertificate,
   type DockerClient,
@@ -66,14 +70,18 @@ export interface NodeTarget {
   readonly provider: HostProvider;
   /** The host's key in the inventory, where what marina did to the node is noted. */
   readonly inventoryKey: string;
-  /** The aggregate's image alias and bridge. */
+  /** The aggregate's image alias. */
   readonly image: string;
-  readonly bridge: string;
+  /** The bridge and, in isolated mode, the node's fixed address. */
+  readonly network: NodeNetwork;
   /** What status last said of the node; a node that was never Ready has run no workload. */
   readonly recorded: BayNodeStatus | undefined;
 }
 
-export function nodeSpec(bay: Bay, target: Pick<NodeTarget, 'name' | 'index' | 'role' | 'image' | 'bridge'>): NodeSpec {
+export function nodeSpec(
+  bay: Bay,
+  target: Pick<NodeTarget, 'name' | 'index' | 'role' | 'image' | 'network'>,
+): NodeSpec {
   return {
     name: target.name,
     image: target.image,
@@ -89,7 +97,7 @@ export function nodeSpec(bay: Bay, target: Pick<NodeTarget, 'name' | 'index' | '
       memoryBytes: parseBytes(bay.spec.flavor.memory),
       diskBytes: parseBytes(bay.spec.flavor.disk),
     },
-    network: { bridge: target.bridge },
+    network: target.network,
   };
 }
 
@@ -129,6 +137,7 @@ export async function bringUpNode(
   let created = false;
   let drift: readonly NodeDrift[] = [];
   let repaired: readonly NodeDrift[] = [];
+  let seeded: SeededTls | undefined;
   try {
     let ensured = await stage(
       'create',
@@ -145,6 +154,9 @@ export async function bringUpNode(
     // Noted at once: the next observation of the host then finds no "new" node to wake the bay for.
     deps.inventory.noteNode(target.inventoryKey, ensured.node);
     const booting = ensured.node.status !== 'running';
+    if (booting && !servesWorkloads(target.recorded)) {
+      seeded = await seedDockerdTls(deps, bay, pki, target, renewal, signal);
+    }
     if (booting) await stage('start', () => target.provider.startNode(target.name));
     node = await stage(
       'address',
@@ -160,6 +172,12 @@ export async function bringUpNode(
   const address = node.ipv4Address;
   const done = (tls: NodeTls): NodeOutcome => ({ ok: true, address, tls, created, drift, repaired });
   try {
+    if (seeded?.address === address) {
+      // dockerd booted with its final certificate: no restart, only the wait for it to answer.
+      const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
+      await stage('dockerd', () => waitForDocker(deps.docker(dockerTlsOf(pki), address), deadline));
+      return done(seeded.tls);
+    }
     const answers = await answersOverTls(deps.docker(dockerTlsOf(pki), address, 5_000));
     if (servesWorkloads(target.recorded)) {
       const tls = answers
@@ -195,6 +213,40 @@ export async function bringUpNode(
   } catch (err) {
     return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name), address };
   }
+}
+
+interface SeededTls {
+  readonly address: string;
+  readonly tls: NodeTls;
+}
+
+/**
+ * A node whose address is fixed before it boots (isolated mode) gets dockerd's certificate and
+ * configuration while it is still stopped: dockerd starts serving mutual TLS at first boot, and the
+ * restart every other node needs is saved. undefined when the address is not known in advance.
+ */
+async function seedDockerdTls(
+  deps: BayControllerDeps,
+  bay: Bay,
+  pki: BayPki,
+  target: NodeTarget,
+  renewal: RenewalContext,
+  signal?: AbortSignal,
+): Promise<SeededTls | undefined> {
+  const address = target.network.ipv4Address;
+  if (address === undefined) return undefined;
+  const leaf = await ensureNodeLeaf(
+    deps.secrets,
+    bay,
+    pki,
+    { name: target.name, index: target.index, address },
+    renewal,
+    signal,
+  );
+  const material = { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem };
+  await pushDockerdFiles(bindNode(target.provider, target.name), dockerdFiles(material));
+  const tls = { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter };
+  return { address, tls };
 }
 
 /** A node that was a Ready swarm member (or is being restarted by the rollout) may run tenant containers. */

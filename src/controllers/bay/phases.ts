@@ -1,5 +1,11 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
-import { isNodeGone, nodeDrift, SWARM_KERNEL_MODULES } from '../../hosts/index.js';
+import {
+  isNodeGone,
+  nodeDrift,
+  SWARM_KERNEL_MODULES,
+  type HostProvider,
+  type NodeNetwork,
+} from '../../hosts/index.js';
 import { parseBytes } from '../../api/quantity.js';
 import type { ReconcileContext } from '../../runtime/reconcile.js';
 import { formatTime } from '../../runtime/conditions.js';
@@ -37,6 +43,7 @@ import {
   rotationAtStart,
 } from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
+import { nodeNetwork } from './network.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
 import { REASONS } from './reasons.js';
@@ -541,29 +548,12 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
   if (n.state === 'unknown' || !n.aggregate || !n.host) return;
   const key = hostKey(n.aggregate, n.host);
   const ref = scope.discovery!.hosts.get(key);
-  if (!ref?.provider) return;
+  const provider = ref?.provider;
+  if (!ref || !provider) return;
   const bay = scope.bay;
   const name = nameOf(bay, n.index, n);
-  const settled = settledOutcome(scope, n, ref);
   const outcome =
-    settled ??
-    (await bringUpNode(
-      deps,
-      bay,
-      scope.pki!,
-      {
-        name,
-        index: n.index,
-        role: n.role,
-        provider: ref.provider,
-        inventoryKey: ref.inventoryKey,
-        image: ref.aggregate.spec.image,
-        bridge: ref.aggregate.spec.network.bridge,
-        recorded: n.recorded,
-      },
-      renewalOf(scope),
-      ctx.signal,
-    ));
+    settledOutcome(scope, n, ref) ?? (await provisionNode(scope, deps, n, { ...ref, provider }, name, ctx));
   scope.outcomes.set(n.index, outcome);
   await reportNodeEvents(deps, bay, name, n, outcome);
   if (!outcome.ok) {
@@ -575,6 +565,34 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
   } else if (outcome.created) {
     deps.ledger.settle(name);
   }
+}
+
+/** Its network first (the bay's own bridge on the host in isolated mode), then phases 3 and 4 for the node. */
+async function provisionNode(
+  scope: BayScope,
+  deps: BayControllerDeps,
+  n: PlannedNode,
+  ref: HostRef & { readonly provider: HostProvider },
+  name: string,
+  ctx: ReconcileContext,
+): Promise<NodeOutcome> {
+  let network: NodeNetwork;
+  try {
+    network = await nodeNetwork(scope.networks, scope.bay, ref, n.index);
+  } catch (err) {
+    return { ok: false, stage: 'provision', failure: classifyFailure('nodes', err, name) };
+  }
+  const target = {
+    name,
+    index: n.index,
+    role: n.role,
+    provider: ref.provider,
+    inventoryKey: ref.inventoryKey,
+    image: ref.aggregate.spec.image,
+    network,
+    recorded: n.recorded,
+  };
+  return bringUpNode(deps, scope.bay, scope.pki!, target, renewalOf(scope), ctx.signal);
 }
 
 /**

@@ -28,6 +28,10 @@ export const REASONS = {
   nodeStartFailed: 'NodeStartFailed',
   dockerdFailed: 'DockerdFailed',
   tlsUnanswered: 'NodeTlsUnanswered',
+  bayNetworkConflict: 'BayNetworkConflict',
+  bayNetworkRejected: 'BayNetworkRejected',
+  subnetPoolFull: 'SubnetPoolFull',
+  baySubnetFull: 'BaySubnetFull',
   // SwarmReady
   swarmFormed: 'SwarmFormed',
   swarmForming: 'SwarmForming',
@@ -58,4 +62,7 @@ export const NEEDS_A_PERSON: ReadonlySet<string> = new Set([
   REASONS.nodeConfigRejected,
   REASONS.secretConflict,
   REASONS.rolloutFailed,
+  REASONS.bayNetworkConflict,
+  REASONS.bayNetworkRejected,
+  REASONS.baySubnetFull,
 ]);

@@ -4,6 +4,7 @@ import type { BayPki } from './certificates.js';
 import type { PublishedCredentials } from './credentials.js';
 import type { Discovery } from './discovery.js';
 import type { BayFailure, PhaseName } from './failures.js';
+import type { BayNetworks } from './network.js';
 import type { NodeOutcome } from './nodes.js';
 import type { NodePlan, PlannedNode } from './plan.js';
 import type { SwarmFacts } from './swarm.js';
@@ -30,6 +31,8 @@ export interface BayScope {
   fitsNowhere?: boolean;
   /** nodes: per node index. */
   readonly outcomes: Map<number, NodeOutcome>;
+  /** nodes: the bay's own bridge on each host it uses (isolated mode), by host key. */
+  readonly networks: BayNetworks;
   /** certificates: the rotation in progress after this reconcile's decisions (rotation phase may end it). */
   rotation?: CertificateRotation;
   /** certificates and rotation: what finished this time, and the requests it acknowledges. */
@@ -56,6 +59,7 @@ export function newScope(bay: Bay): BayScope {
     bay,
     nodes: [],
     outcomes: new Map(),
+    networks: new Map(),
     failures: [],
     durations: {},
     finished: [],

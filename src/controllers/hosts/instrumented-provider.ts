@@ -18,6 +18,8 @@ const CALLS = [
   'observe',
   'findImage',
   'getBridge',
+  'ensureBayNetwork',
+  'deleteBayNetwork',
 ] as const satisfies readonly (keyof HostProvider)[];
 
 type Call = (typeof CALLS)[number];

@@ -85,6 +85,11 @@ function nodeDevices(spec: NodeSpec, options: NodeShapeOptions): DeviceMap {
     : { type: 'nic', name: 'eth0', nictype: 'bridged', parent: spec.network.bridge };
   // On a managed bridge this is a DHCP reservation: the node's DHCP client gets exactly this address.
   if (spec.network.ipv4Address !== undefined) nic['ipv4.address'] = spec.network.ipv4Address;
+  // The host drops frames from any other MAC and packets from any other address than the reserved one.
+  if (spec.network.antiSpoofing && spec.network.ipv4Address !== undefined) {
+    nic['security.mac_filtering'] = 'true';
+    nic['security.ipv4_filtering'] = 'true';
+  }
   return {
     root: { type: 'disk', path: '/', pool: options.storagePool, size: formatBytes(spec.flavor.diskBytes) },
     eth0: nic,

@@ -3,6 +3,8 @@ import { HostOperationError, InvalidNodeSpecError, NodeBusyError, NodeConflictEr
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
 import type { EnsureOptions, HostProvider } from '../provider.js';
 import type {
+  BayNetwork,
+  BayNetworkSpec,
   BridgeNetwork,
   EnsuredNode,
   ExecOptions,
@@ -22,6 +24,7 @@ import type {
 import { validateNodeSpec } from '../validate.js';
 import type { InstanceStatePut, LxdInstance, LxdInstanceState, LxdNetwork } from './api-types.js';
 import { hostCapacity } from './capacity.js';
+import { LxdBayNetworks } from './bay-networks.js';
 import type { CallContext, LxdClient } from './client.js';
 import { isConflict, isNotFound } from './envelope.js';
 import { execInInstance } from './exec.js';
@@ -63,6 +66,7 @@ export class LxdHostProvider implements HostProvider {
    * outside /etc/subuid, and then fail to start ("newuidmap ... not allowed").
    */
   private creations: Promise<unknown> = Promise.resolve();
+  private readonly bayNetworks: LxdBayNetworks;
 
   constructor(
     readonly client: LxdClient,
@@ -72,6 +76,7 @@ export class LxdHostProvider implements HostProvider {
     this.kernelModules = options.kernelModules ?? SWARM_KERNEL_MODULES;
     this.createTimeoutMs = options.createTimeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS;
     this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.bayNetworks = new LxdBayNetworks(client);
   }
 
   get name(): string {
@@ -234,6 +239,15 @@ export class LxdHostProvider implements HostProvider {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  ensureBayNetwork(spec: BayNetworkSpec): Promise<BayNetwork> {
+    return this.bayNetworks.ensure(spec);
+  }
+
+  async deleteBayNetwork(name: string): Promise<boolean> {
+    await this.client.requireTrusted({ operation: 'delete-bay-network' });
+    return this.bayNetworks.delete(name);
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import { hostsFile, instanceCreateRequest, SWARM_KERNEL_MODULES } from '../lxd/n
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
 import type { EnsureOptions, HostProvider } from '../provider.js';
 import type {
+  BayNetwork,
   BridgeNetwork,
   EnsuredNode,
   ExecOptions,
@@ -199,6 +200,25 @@ export class SimHostProvider implements HostProvider {
       await scope.wait('other');
       return this.bridgeOf(scope.host, name);
     });
+  }
+
+  /**
+   * Simulated hosts model one shared bridge per host (their address plan is one subnet per host), so
+   * they refuse isolated mode the way a host refuses a setting it cannot honour.
+   */
+  async ensureBayNetwork(): Promise<BayNetwork> {
+    return this.world.hostCall(this.name, { operation: 'ensure-bay-network' }, async (scope) => {
+      await scope.wait('other');
+      throw new InvalidNodeSpecError(
+        { host: this.name, operation: 'ensure-bay-network' },
+        'simulated hosts have one shared bridge: use network mode shared',
+      );
+    });
+  }
+
+  /** No bay network is ever made here. */
+  async deleteBayNetwork(): Promise<boolean> {
+    return false;
   }
 
   /** Nothing to release: the world outlives its providers. */

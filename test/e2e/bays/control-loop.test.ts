@@ -19,7 +19,7 @@ spec:
   metadata: {suite: e2e-broken}
   hosts:
     - {name: localhost, endpoint: "${env.host.socketEndpoint}"}
-  network: {bridge: ${env.host.bridge}}
+  network: {mode: shared, bridge: ${env.host.bridge}}
   storagePool: ${env.host.storagePool}
   overcommit: {cpu: 16, memory: 1}
   kernelModules: [${kernelModules.join(', ')}]

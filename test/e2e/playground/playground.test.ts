@@ -9,6 +9,8 @@ import { hostKernelFeatures } from '../../support/kernel.js';
 import { readmeShellBlock } from '../../support/readme.js';
 
 const BRIDGE = 'marinapg0';
+/** The pool the playground's bays take their own bridges' subnets from (isolated mode); see inPool. */
+const POOL = '10.213.96.0/20';
 const dir = await mkdtemp(join(tmpdir(), 'marina-playground-'));
 const env = { ...process.env, MARINA_PLAYGROUND_DIR: dir };
 const marina = (args: readonly string[]): Promise<RunResult> =>
@@ -20,13 +22,35 @@ interface Instance {
   readonly name: string;
   readonly expanded_devices?: Record<string, Record<string, string>>;
 }
-/** Instances on the playground's bridge, as the real lxc CLI lists them. */
-async function instancesOnBridge(): Promise<string[]> {
+interface Network {
+  readonly name: string;
+  readonly config: Record<string, string>;
+}
+
+/** 10.213.96.0/20: 10.213.96.x to 10.213.111.x. */
+const inPool = (address: string): boolean => {
+  const [a, b, c] = address.split('.').map(Number);
+  return a === 10 && b === 213 && c !== undefined && c >= 96 && c < 112;
+};
+
+/** The playground's bridge and the bays' own bridges in its subnet pool, as `lxc` lists them. */
+async function playgroundNetworks(): Promise<string[]> {
+  const listed = await run('lxc', ['network', 'list', '--format', 'json']);
+  return (JSON.parse(listed.stdout) as Network[])
+    .filter((n) => inPool(n.config['ipv4.address'] ?? '') || n.name === BRIDGE)
+    .map((n) => n.name);
+}
+
+/** Instances on the playground's networks, as the real lxc CLI lists them. */
+async function playgroundInstances(): Promise<string[]> {
+  const networks = await playgroundNetworks();
   const listed = await run('lxc', ['list', '--format', 'json']);
   const all = JSON.parse(listed.stdout) as Instance[];
   return all
     .filter((i) =>
-      Object.values(i.expanded_devices ?? {}).some((d) => d['network'] === BRIDGE || d['parent'] === BRIDGE),
+      Object.values(i.expanded_devices ?? {}).some(
+        (d) => networks.includes(d['network'] ?? '') || networks.includes(d['parent'] ?? ''),
+      ),
     )
     .map((i) => i.name)
     .sort();
@@ -60,10 +84,10 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     }
 
     const aggregate = JSON.parse((await kubectl(['get', 'hostaggregate', 'playground', '-o', 'json'])).stdout) as {
-      spec: { network: { bridge: string } };
+      spec: { network: { mode: string; subnetPool: string } };
       status: { conditions: { type: string; status: string }[] };
     };
-    expect(aggregate.spec.network.bridge).toBe(BRIDGE);
+    expect(aggregate.spec.network).toMatchObject({ mode: 'isolated', subnetPool: POOL });
     expect(aggregate.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
 
     // The operator holds its ServiceAccount's token, not the admin's certificate.
@@ -91,11 +115,11 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
-    expect(await instancesOnBridge()).toHaveLength(4);
+    expect(await playgroundInstances()).toHaveLength(4);
   });
 
   it('a second marina up changes nothing and says so', async () => {
-    const before = await instancesOnBridge();
+    const before = await playgroundInstances();
     const pids = await pidsOf();
     const started = Date.now();
     const again = await marina(['up']);
@@ -104,11 +128,11 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     expect(again.stderr).toMatch(/control plane[^\n]*\n\s+already running/);
     expect(again.stderr).toMatch(/operator[^\n]*\n\s+already running/);
     expect(await pidsOf()).toEqual(pids);
-    expect(await instancesOnBridge()).toEqual(before);
+    expect(await playgroundInstances()).toEqual(before);
   });
 
   it('after its processes die (a reboot), marina up starts them again on the same data: the bay is still Ready', async () => {
-    const nodes = await instancesOnBridge();
+    const nodes = await playgroundInstances();
     for (const pid of await pidsOf()) process.kill(pid, 'SIGKILL');
     const again = await marina(['up']);
     expect(again.code, again.stderr).toBe(0);
@@ -119,7 +143,7 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
       timeoutMs: 360_000,
     });
     expect(waited.code, waited.stderr).toBe(0);
-    expect(await instancesOnBridge()).toEqual(nodes);
+    expect(await playgroundInstances()).toEqual(nodes);
   });
 
   it('marina down leaves no process, node, network or file of the playground', async () => {
@@ -129,8 +153,8 @@ describe('the playground: marina up, the README walkthrough on it, marina down',
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain('no process, node, network or file of it is left');
     expect(pids.filter(alive)).toEqual([]);
-    expect(await instancesOnBridge()).toEqual([]);
-    expect((await run('lxc', ['network', 'show', BRIDGE])).code).not.toBe(0);
+    expect(await playgroundInstances()).toEqual([]);
+    expect(await playgroundNetworks()).toEqual([]);
     expect(existsSync(dir)).toBe(false);
   });
 });

@@ -7,7 +7,17 @@ import { waitFor } from '../processes.js';
 /** The small flavor e2e bays use, so that several bays fit a 2-core machine. */
 export const E2E_FLAVOR = { cpu: 1, memory: '512Mi', disk: '2Gi' } as const;
 
-export function hostAggregateYaml(name: string, host: LxdTestHost): string {
+/** How e2e aggregates attach nodes: the test host's bridge, or a bridge per bay from this pool. */
+export type E2eNetwork = 'shared' | 'isolated';
+export const E2E_SUBNET_POOL = '10.241.0.0/16';
+
+function networkYaml(mode: E2eNetwork, host: LxdTestHost): string {
+  return mode === 'shared'
+    ? `{mode: shared, bridge: ${host.bridge}}`
+    : `{mode: isolated, subnetPool: ${E2E_SUBNET_POOL}, baySubnetPrefixLength: 26}`;
+}
+
+export function hostAggregateYaml(name: string, host: LxdTestHost, network: E2eNetwork = 'shared'): string {
   const kernelModules = host.kernelModules === undefined ? '' : `  kernelModules: [${host.kernelModules.join(', ')}]\n`;
   return `apiVersion: marina.dev/v1alpha1
 kind: HostAggregate
@@ -16,7 +26,7 @@ spec:
   metadata: {flavor: container, suite: e2e}
   hosts:
     - {name: localhost, endpoint: "${host.socketEndpoint}"}
-  network: {bridge: ${host.bridge}}
+  network: ${networkYaml(network, host)}
   storagePool: ${host.storagePool}
   # A 2-core test machine runs a dozen small nodes at once.
   overcommit: {cpu: 16, memory: 1}

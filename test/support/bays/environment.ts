@@ -12,9 +12,17 @@ import {
   type ScannedText,
 } from '../key-material.js';
 import { ensureOperatorNamespace, kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
-import { inNamespace, lxcFor, lxdTestHost, MARINA_KEYS, sweepInstances, testNodeImage } from '../lxd/index.js';
+import {
+  inNamespace,
+  lxcFor,
+  lxdTestHost,
+  MARINA_KEYS,
+  sweepBayNetworks,
+  sweepInstances,
+  testNodeImage,
+} from '../lxd/index.js';
 import type { LxcCli, LxcInstance, LxdTestHost } from '../lxd/index.js';
-import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView } from './cluster.js';
+import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView, type E2eNetwork } from './cluster.js';
 import { OperatorProcess } from './operator.js';
 
 export interface BayTestEnvironment {
@@ -42,9 +50,14 @@ export interface BayTestEnvironment {
  * file (from two checkouts) may share the LXD host; with one fixed namespace they would fight over the
  * same instance names and sweep each other's nodes.
  */
-export function useBayTestEnvironment(prefix: string, aggregateName?: string): BayTestEnvironment {
+export interface BayTestOptions {
+  /** The aggregate's network mode; shared (the test host's bridge) unless a file is about walls. */
+  readonly network?: E2eNetwork;
+}
+
+export function useBayTestEnvironment(prefix: string, options: BayTestOptions = {}): BayTestEnvironment {
   const namespace = `${prefix}-${randomBytes(2).toString('hex')}`;
-  const aggregate = aggregateName ?? `${namespace}-local`;
+  const aggregate = `${namespace}-local`;
   const kubeconfig = inject('kubeconfigPath');
   const kubectl = kubectlFor(kubeconfig, inject('kubeBinDir'));
   const secretKeys = new SecretKeyWatch(join(inject('kubeBinDir'), 'kubectl'), kubeconfig);
@@ -76,7 +89,9 @@ export function useBayTestEnvironment(prefix: string, aggregateName?: string): B
     await ensureOperatorNamespace(kubectl);
     await mustKubectl(kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(kubectl, ['label', 'namespace', namespace, 'tenant=true']);
-    await mustKubectl(kubectl, ['apply', '-f', '-'], { input: hostAggregateYaml(aggregate, env.host) });
+    await mustKubectl(kubectl, ['apply', '-f', '-'], {
+      input: hostAggregateYaml(aggregate, env.host, options.network),
+    });
     env.operator = new OperatorProcess(kubeconfig);
     env.operator.start();
     await mustKubectl(kubectl, ['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${aggregate}`]);
@@ -103,7 +118,10 @@ export function useBayTestEnvironment(prefix: string, aggregateName?: string): B
     await kubectl(['delete', 'bays', '--all', '-n', namespace, '--timeout=180s']);
     await env.operator?.stop();
     // Released nodes (Retain) too: they carry the namespace key whatever marina thinks of them.
-    if (env.lxc) await sweepInstances(env.lxc, inNamespace(namespace));
+    if (env.lxc) {
+      await sweepInstances(env.lxc, inNamespace(namespace));
+      await sweepBayNetworks(env.lxc, namespace);
+    }
     let leaks = '';
     try {
       const operatorLog = logTexts('operator log', env.operator?.logLines() ?? []);

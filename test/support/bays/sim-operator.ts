@@ -79,6 +79,8 @@ spec:
   metadata: {suite: ${this.suite}}
   hosts:
 ${hosts}
+  # Simulated hosts model one shared bridge each.
+  network: {mode: shared}
   kernelModules: [${modules.join(', ')}]
   overcommit: {cpu: ${cpu}, memory: ${memory}}
 ${over.image ? `  image: ${over.image}\n` : ''}`,

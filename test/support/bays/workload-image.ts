@@ -8,7 +8,7 @@ import type { DockerCli } from './docker-cli.js';
 /** A tiny image for test workloads: no registry is reachable, so it is made from the host's busybox. */
 export const WORKLOAD_IMAGE = 'marina-test/busybox:1';
 
-const APPLETS = ['sh', 'httpd', 'wget', 'hostname', 'sleep', 'cat', 'echo', 'ip', 'nslookup'];
+const APPLETS = ['sh', 'httpd', 'wget', 'hostname', 'sleep', 'cat', 'echo', 'ip', 'nslookup', 'nc', 'timeout', 'ping'];
 
 let tarball: Promise<string> | undefined;
 

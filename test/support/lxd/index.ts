@@ -25,6 +25,7 @@ export {
   marinaKeys,
   nodeIndex,
   ofBay,
+  sweepBayNetworks,
   sweepInstances,
 } from './lxc-cli.js';
-export type { LxcInstance } from './lxc-cli.js';
+export type { LxcBayNetwork, LxcInstance } from './lxc-cli.js';

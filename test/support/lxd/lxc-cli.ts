@@ -97,6 +97,21 @@ export class LxcCli {
     }
   }
 
+  /** The host's managed networks and network ACLs that marina made for a bay (they carry its keys). */
+  async bayNetworks(): Promise<{ networks: LxcBayNetwork[]; acls: LxcBayNetwork[] }> {
+    const parse = async (args: readonly string[]): Promise<LxcBayNetwork[]> => {
+      const entries = JSON.parse(await this.must(args)) as { name: string; config?: Record<string, string> }[];
+      return entries
+        .map((e) => ({ name: e.name, config: e.config ?? {} }))
+        .filter((e) => e.config[MARINA_KEYS.bayUid] !== undefined);
+    };
+    const [networks, acls] = await Promise.all([
+      parse(['network', 'list', '--format', 'json']),
+      parse(['network', 'acl', 'list', '--format', 'json']),
+    ]);
+    return { networks, acls };
+  }
+
   /** Fingerprints of the client certificates the daemon trusts (`lxc config trust list`). */
   async trustedFingerprints(): Promise<string[]> {
     const listed = await this.must(['config', 'trust', 'list', '--format', 'json']);
@@ -119,6 +134,21 @@ export class LxcCli {
       throw new Error(result.stderr.trim());
     }, 120_000, 2_000);
   }
+}
+
+/** A bay's bridge or ACL on the host. */
+export interface LxcBayNetwork {
+  readonly name: string;
+  readonly config: Record<string, string>;
+}
+
+/** Deletes the bay bridges and ACLs made for bays of the namespace (bridges first: they use the ACLs). */
+export async function sweepBayNetworks(lxc: LxcCli, namespace: string): Promise<string[]> {
+  const { networks, acls } = await lxc.bayNetworks();
+  const ours = (n: LxcBayNetwork): boolean => n.config[MARINA_KEYS.namespace] === namespace;
+  for (const n of networks.filter(ours)) await lxc.must(['network', 'delete', n.name]);
+  for (const a of acls.filter(ours)) await lxc.must(['network', 'acl', 'delete', a.name]);
+  return [...networks, ...acls].filter(ours).map((n) => n.name);
 }
 
 /** The observer for the test host. */
