@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bayYaml, E2E_SUBNET_POOL, getBay } from '../../support/bays/cluster.js';
 import { dockerWithBundle, fetchCredentials } from '../../support/bays/docker-cli.js';
@@ -5,7 +8,8 @@ import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { inNamespace, nodeIndex, ofBay, sweepBayNetworks, sweepInstances } from '../../support/lxd/index.js';
-import { waitFor } from '../../support/processes.js';
+import { repoRoot } from '../../support/paths.js';
+import { run, waitFor } from '../../support/processes.js';
 
 // Two tenants, each with a bay called `web`, on one host whose aggregate runs in isolated mode.
 const env = useBayTestEnvironment('e2e-walls', { network: 'isolated' });
@@ -43,6 +47,22 @@ async function listeningPorts(node: Node): Promise<number[]> {
     .filter((local) => local !== '' && !local.startsWith('127.') && !local.startsWith('[::1]'))
     .map((local) => Number(local.slice(local.lastIndexOf(':') + 1)));
   return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/** The LXD daemon itself (the setup script started it), not the `[lxc monitor]` processes of its instances. */
+async function lxdDaemonPid(): Promise<number> {
+  const listed = await run('pgrep', ['-x', 'lxd']);
+  const pids = listed.stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    if (/(^|\/)lxd$/.test(argv[0] ?? '') && argv.includes('--logfile')) return pid;
+  }
+  throw new Error(`no LXD daemon among ${pids.join(', ')}`);
+}
+
+async function mustRun(command: string, args: readonly string[]): Promise<void> {
+  const result = await run(command, args, { timeoutMs: 180_000 });
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
 }
 
 let x: Node[] = [];
@@ -137,6 +157,26 @@ describe('walls between bays (isolated network mode)', () => {
     } finally {
       await env.lxc.must(['exec', node.name, '--', 'ip', 'address', 'del', `${spoofed}/32`, 'dev', 'eth0']);
     }
+  });
+
+  it('the walls come back when the LXD daemon restarts after its firewall rules were lost (as in a reboot)', async () => {
+    const daemon = await lxdDaemonPid();
+    // A reboot empties the kernel's tables; the daemon's restart must write the walls again.
+    await mustRun('nft', ['delete', 'table', 'inet', 'lxd']);
+    process.kill(daemon, 'SIGTERM');
+    await waitFor('the LXD daemon to exit', async () => (existsSync(`/proc/${daemon}`) ? undefined : true), 60_000);
+    await mustRun(join(repoRoot, 'tools', 'setup-lxd-host.sh'), []);
+    for (const [a, b] of [
+      [x, y],
+      [y, x],
+    ] as const) {
+      expect(await connects(a[1]!, a[0]!.address, 2377)).toBe(true);
+      expect(await connects(a[0]!, b[0]!.address, 2376)).toBe(false);
+      expect(await connects(a[0]!, b[1]!.address, 7946)).toBe(false);
+    }
+    // The nodes kept running through the restart; the operator sees both bays Ready again.
+    await env.waitReady('web');
+    await mustKubectl(kubectl, ['wait', '-n', NS_Y, '--for=condition=Ready', '--timeout=120s', 'bay/web']);
   });
 
   it("deleting a bay deletes its bridge and walls, and leaves the other bay's", async () => {
