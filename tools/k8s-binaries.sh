@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Provides kube-apiserver, etcd and kubectl of one pinned Kubernetes release for the tests.
+# Provides kube-apiserver, kube-controller-manager (for ResourceQuota usage), etcd and kubectl of one
+# pinned Kubernetes release for the tests.
 #
-# KUBEBUILDER_ASSETS (controller-runtime's envtest convention) wins when it holds the three binaries.
+# KUBEBUILDER_ASSETS (controller-runtime's envtest convention) wins when it holds all of them.
 # Otherwise they are built once with Go from the Kubernetes Go modules into a cache outside the
 # repository, keyed by version, and later runs only print the directory.
 #
@@ -12,7 +13,8 @@ K8S_VERSION="${MARINA_K8S_VERSION:-1.36.3}"
 ETCD_VERSION="${MARINA_ETCD_VERSION:-3.6.8}"
 CACHE_ROOT="${MARINA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/marina}"
 OUT="$CACHE_ROOT/k8s/v${K8S_VERSION}-etcd${ETCD_VERSION}"
-BINARIES=(kube-apiserver etcd kubectl)
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kubectl)
+BINARIES=(etcd "${KUBE_COMMANDS[@]}")
 
 has_all() { local d="$1" b; for b in "${BINARIES[@]}"; do [ -x "$d/$b" ] || return 1; done; }
 log() { echo "k8s-binaries: $*" >&2; }
@@ -45,12 +47,14 @@ build_kubernetes() {
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=v${K8S_VERSION} -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor} -X $pkg.gitTreeState=clean"
   done
-  log "building kube-apiserver and kubectl v${K8S_VERSION} (takes several minutes once)"
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@v${K8S_VERSION}" "k8s.io/kubernetes/cmd/kubectl@v${K8S_VERSION}" >&2
-  go build -trimpath -ldflags "$ldflags" -o "$OUT/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  go build -trimpath -ldflags "$ldflags" -o "$OUT/kubectl.tmp" k8s.io/kubernetes/cmd/kubectl
-  mv "$OUT/kube-apiserver.tmp" "$OUT/kube-apiserver"
-  mv "$OUT/kubectl.tmp" "$OUT/kubectl"
+  local missing=() command
+  for command in "${KUBE_COMMANDS[@]}"; do [ -x "$OUT/$command" ] || missing+=("$command"); done
+  log "building ${missing[*]} v${K8S_VERSION} (takes several minutes once)"
+  for command in "${missing[@]}"; do go get "k8s.io/kubernetes/cmd/${command}@v${K8S_VERSION}" >&2; done
+  for command in "${missing[@]}"; do
+    go build -trimpath -ldflags "$ldflags" -o "$OUT/${command}.tmp" "k8s.io/kubernetes/cmd/${command}"
+    mv "$OUT/${command}.tmp" "$OUT/${command}"
+  done
 }
 
 build_etcd() {
@@ -63,6 +67,8 @@ build_etcd() {
 }
 
 [ -x "$OUT/etcd" ] || build_etcd
-{ [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kubectl" ]; } || build_kubernetes
+for command in "${KUBE_COMMANDS[@]}"; do
+  [ -x "$OUT/$command" ] || { build_kubernetes; break; }
+done
 has_all "$OUT" || { log "build finished without all of: ${BINARIES[*]}"; exit 1; }
 echo "$OUT"

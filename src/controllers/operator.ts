@@ -10,6 +10,8 @@ import { hostsChanged } from './aggregate/status.js';
 import { DEFAULT_NODE_TIMEOUTS, type NodeDockerFactory, type NodeTimeouts, type ServedCertificateReader } from './bay/deps.js';
 import { nodeDocker, nodeServedCertificate } from './bay/nodes.js';
 import { PlacementLedger } from './bay/placement.js';
+import { MAX_NODES_ANNOTATION, NodeQuotaLedger } from './bay/quota.js';
+import { REASONS } from './bay/reasons.js';
 import { bayReconciler } from './bay/reconcile.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './bay/secrets.js';
 import { HostInventory } from './hosts/inventory.js';
@@ -104,7 +106,9 @@ export function registerControllers(mgr: Manager, opts: OperatorOptions): Operat
     owns: [owned as Informer<KubeObject>],
     watches: [
       { informer: aggregates as Informer<KubeObject>, updates: aggregateMattersToBays, map: baysServedBy(bays) },
-      { informer: namespaces as Informer<KubeObject>, updates: labelsChanged, map: waitingBaysIn(bays) },
+      { informer: namespaces as Informer<KubeObject>, updates: namespaceMattersToBays, map: waitingBaysIn(bays) },
+      // A bay gone frees its nodes' share of the namespace's quota for the bays it held back.
+      { informer: bays as Informer<KubeObject>, updates: () => false, map: baysHeldByQuotaBeside(bays) },
     ],
     backoff: BAY_BACKOFF,
     reconcile: bayReconciler({
@@ -117,6 +121,7 @@ export function registerControllers(mgr: Manager, opts: OperatorOptions): Operat
       inventory,
       events: mgr.eventRecorder('marina.dev/bay-controller'),
       ledger: new PlacementLedger(),
+      quotaLedger: new NodeQuotaLedger(),
       docker: opts.docker ?? nodeDocker,
       servedCertificate: opts.servedCertificate ?? nodeServedCertificate,
       metrics,
@@ -157,6 +162,21 @@ function baysServedBy(bays: Informer<Bay>): KeyMapper {
 }
 
 /** A namespace's labels decide which aggregates allow it: its bays still waiting may now fit. */
+/** Its labels (which aggregates it may use) or its node quota changed. */
+const namespaceMattersToBays: UpdatePredicate<KubeObject> = (a, b) =>
+  labelsChanged(a, b) ||
+  a.metadata.annotations?.[MAX_NODES_ANNOTATION] !== b.metadata.annotations?.[MAX_NODES_ANNOTATION];
+
+function baysHeldByQuotaBeside(bays: Informer<Bay>): KeyMapper {
+  const held = (b: Bay): boolean =>
+    b.status?.conditions?.some((c) => c.type === 'NodesReady' && c.reason === REASONS.quotaExceeded) === true;
+  return (obj) =>
+    bays.store
+      .list()
+      .filter((b) => b.metadata.namespace === obj.metadata.namespace && b.metadata.uid !== obj.metadata.uid && held(b))
+      .map(objectKey);
+}
+
 function waitingBaysIn(bays: Informer<Bay>): KeyMapper {
   return (obj) => bays.store.list().filter((b) => b.metadata.namespace === obj.metadata.name && b.status?.phase !== 'Ready').map(objectKey);
 }

@@ -19,7 +19,7 @@ export interface KubeEnv {
   /** Holds the environment's CA (ca.crt, ca.key), so that other processes of the run can mint identities. */
   readonly dir: string;
   readonly server: string;
-  /** Directory that holds kubectl, kube-apiserver and etcd. */
+  /** Directory that holds kubectl, kube-apiserver, kube-controller-manager and etcd. */
   readonly binDir: string;
   /** etcd's client URL; its v3 JSON gateway answers under /v3/. */
   readonly etcdUrl: string;
@@ -101,10 +101,22 @@ export async function startKubeEnv(opts: KubeEnvOptions = {}): Promise<KubeEnv> 
       throw new Error(`${(err as Error).message}\n--- kube-apiserver log ---\n${apiserver.logTail()}`);
     }
   };
+  // Only the ResourceQuota controller: it computes quota usage, without which the apiserver's quota
+  // admission refuses every object a quota counts. No garbage collector: tests see owner references as is.
+  const controllerManager = new ManagedProcess('kube-controller-manager', join(binDir, 'kube-controller-manager'), [
+    `--kubeconfig=${kubeconfigPath}`,
+    '--controllers=resourcequota',
+    '--leader-elect=false',
+    '--secure-port=0',
+    '--use-service-account-credentials=false',
+    '--resource-quota-sync-period=15s',
+  ], join(dir, 'kube-controller-manager.log'));
+
   const kubectl = (args: readonly string[], o: { input?: string; kubeconfig?: string } = {}): Promise<RunResult> =>
     run(join(binDir, 'kubectl'), ['--kubeconfig', o.kubeconfig ?? kubeconfigPath, ...args], { input: o.input ?? '' });
 
   const stop = async (): Promise<void> => {
+    await controllerManager.stop();
     await apiserver.stop();
     await etcd.stop();
     await rm(dir, { recursive: true, force: true });
@@ -114,6 +126,7 @@ export async function startKubeEnv(opts: KubeEnvOptions = {}): Promise<KubeEnv> 
     etcd.start();
     await waitFor('etcd health', async () => ((await fetch(`${etcdUrl}/health`)).ok ? true : undefined), 30_000);
     await startApiserver();
+    controllerManager.start();
     if (opts.installCrds ?? true) await installCrds(kubectl);
   } catch (err) {
     await stop();

@@ -19,6 +19,8 @@ export interface AutoscaleInput {
   readonly usage: SwarmUsage;
   readonly lastScaleUp: Date | undefined;
   readonly now: Date;
+  /** The most nodes the namespace's node quota lets this bay have, and the quota in words. */
+  readonly quota?: { readonly cap: number; readonly words: string };
 }
 
 export type AutoscaleDecision =
@@ -27,7 +29,7 @@ export type AutoscaleDecision =
   | { readonly kind: 'blocked'; readonly reason: AutoscaleBlock; readonly message: string; readonly retryAt?: Date }
   | { readonly kind: 'grow'; readonly target: number; readonly reason: string };
 
-export type AutoscaleBlock = 'MaxNodesReached' | 'CoolingDown';
+export type AutoscaleBlock = 'MaxNodesReached' | 'QuotaReached' | 'CoolingDown';
 
 export function decideAutoscale(input: AutoscaleInput): AutoscaleDecision {
   const { spec, desired, perNode, usage, now } = input;
@@ -42,6 +44,14 @@ export function decideAutoscale(input: AutoscaleInput): AutoscaleDecision {
       message: `${pressure}, but the bay has its maxNodes (${maxNodes}); tasks may stay pending`,
     };
   }
+  const quota = input.quota;
+  if (quota && desired >= quota.cap) {
+    return {
+      kind: 'blocked',
+      reason: 'QuotaReached',
+      message: `${pressure}, but ${quota.words}; tasks may stay pending`,
+    };
+  }
   const cooldownMs = parseDuration(spec.cooldown ?? '1m');
   const until = input.lastScaleUp ? input.lastScaleUp.getTime() + cooldownMs : 0;
   if (now.getTime() < until) {
@@ -52,7 +62,8 @@ export function decideAutoscale(input: AutoscaleInput): AutoscaleDecision {
       retryAt: new Date(until),
     };
   }
-  const target = Math.min(maxNodes, Math.max(desired + 1, nodesFor(usage, perNode, threshold)));
+  const ceiling = Math.min(maxNodes, quota?.cap ?? Infinity);
+  const target = Math.min(ceiling, Math.max(desired + 1, nodesFor(usage, perNode, threshold)));
   return { kind: 'grow', target, reason: `${pressure}: ${desired} → ${target} nodes` };
 }
 

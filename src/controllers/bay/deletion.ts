@@ -30,6 +30,7 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
     await releaseSecrets(deps.client, bay, ctx.signal);
     await deleteInternalSecrets(deps, bay, ctx.signal);
     await removeFinalizer(deps.client, BAY, bay, FINALIZER);
+    deps.quotaLedger.forget(bay);
     ctx.log.info({ released }, 'bay deleted; its nodes keep running, unmanaged');
     return {};
   }
@@ -58,6 +59,7 @@ export async function finalizeBay(deps: BayControllerDeps, bay: Bay, ctx: Reconc
   await deleteSecrets(deps.client, bay, ctx.signal);
   await deleteInternalSecrets(deps, bay, ctx.signal);
   await removeFinalizer(deps.client, BAY, bay, FINALIZER);
+  deps.quotaLedger.forget(bay);
   ctx.log.info('bay deleted with its nodes');
   return {};
 }

@@ -8,6 +8,7 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { NamespaceObject } from '../kinds.js';
 import type { MarinaMetrics } from '../metrics.js';
 import type { PlacementLedger } from './placement.js';
+import type { NodeQuotaLedger } from './quota.js';
 import type { SecretAccess } from './secrets.js';
 
 /** How marina reaches one node's dockerd with the bay's CA and its own client certificate. */
@@ -56,6 +57,8 @@ export interface BayControllerDeps {
   readonly inventory: HostInventory;
   readonly events: EventRecorder;
   readonly ledger: PlacementLedger;
+  /** What each bay holds against its namespace's node quota, noted as it is planned. */
+  readonly quotaLedger: NodeQuotaLedger;
   readonly docker: NodeDockerFactory;
   readonly servedCertificate: ServedCertificateReader;
   readonly metrics?: MarinaMetrics;

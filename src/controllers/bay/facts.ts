@@ -31,6 +31,7 @@ export function factsOf(scope: BayScope): BayFacts {
       : (bay.status?.nodes ?? []).map(unchanged),
     unschedulable: scope.scheduled?.unschedulable ?? [],
     ...(scope.fitsNowhere ? { fitsNowhere: true } : {}),
+    ...(scope.quotaHeld ? { quotaHeld: scope.quotaHeld } : {}),
     unreachable: discovery?.unreachable ?? new Map(),
     ...(swarm ? { swarm } : {}),
     ...(swarmFailure ? { swarmError: swarmFailure.message } : {}),

@@ -44,6 +44,14 @@ import {
 } from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
 import { nodeNetwork } from './network.js';
+import {
+  describeQuota,
+  holdBackForQuota,
+  MAX_NODES_ANNOTATION,
+  nodeQuotaOf,
+  quotaRoom,
+  type NodeQuota,
+} from './quota.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
 import { REASONS } from './reasons.js';
@@ -132,14 +140,18 @@ const placementPhase: BayPhase = {
   async run(scope, deps, ctx) {
     const bay = scope.bay;
     const discovery = scope.discovery!;
-    const plan = planNodes({
-      specNodes: bay.spec.nodes,
-      specManagers: bay.spec.managers,
-      ...(bay.status?.autoscale?.target !== undefined ? { autoscaleTarget: bay.status.autoscale.target } : {}),
-      recorded: bay.status?.nodes ?? [],
-      discovered: discovery.discovered,
-      unreachableHosts: new Set(discovery.unreachable.keys()),
-    });
+    const plan = withinQuota(
+      scope,
+      deps,
+      planNodes({
+        specNodes: bay.spec.nodes,
+        specManagers: bay.spec.managers,
+        ...(bay.status?.autoscale?.target !== undefined ? { autoscaleTarget: bay.status.autoscale.target } : {}),
+        recorded: bay.status?.nodes ?? [],
+        discovered: discovery.discovered,
+        unreachableHosts: new Set(discovery.unreachable.keys()),
+      }),
+    );
     const labels = deps.namespaces.store.get(bay.metadata.namespace!)?.metadata.labels ?? {};
     const request = placementRequest(bay, labels);
     const scheduled = placeNewNodes(plan, request, discovery, deps.ledger, (i) => nameOf(bay, i));
@@ -164,11 +176,38 @@ const placementPhase: BayPhase = {
     scope.nodes = placed.filter((n) => n.state !== 'new');
     scope.bay = await recordIntents(deps, bay, placed, plan.lost, ctx);
     scope.nodes = placed;
-    await reportPlanEvents(deps, scope.bay, plan, scheduled);
+    await reportPlanEvents(deps, scope.bay, plan, scheduled, scope.quotaHeld);
     // Every host and why, for the operator's eyes: tenants read a version without other aggregates.
     if (scheduled.unschedulable.length > 0) ctx.log.info({ unschedulable: scheduled.unschedulable.map(describeUnschedulable) }, 'nodes wait for room');
   },
 };
+
+/** The most nodes the bay may have under its namespace's quota, for autoscaling. */
+function quotaCapOf(quota: NodeQuota, bay: Bay): { cap: number; words: string } {
+  const cap = Math.max(0, quota.limit - quota.usedByOthers);
+  const others = quota.usedByOthers > 0 ? `, ${quota.usedByOthers} of them held by its other bays` : '';
+  const words = `namespace ${bay.metadata.namespace} allows ${quota.limit} nodes (${MAX_NODES_ANNOTATION})${others}`;
+  return { cap, words };
+}
+
+/**
+ * The plan with new nodes past the namespace's node quota held back (never existing ones), and what the
+ * bay now holds noted in the ledger at once, before any other bay of the namespace is planned.
+ */
+function withinQuota(scope: BayScope, deps: BayControllerDeps, plan: NodePlan): NodePlan {
+  const bay = scope.bay;
+  const namespace = bay.metadata.namespace!;
+  const others = deps.bays.store.list().filter((b) => b.metadata.namespace === namespace);
+  const quota = nodeQuotaOf(deps.namespaces.store.get(namespace), bay, others, deps.quotaLedger);
+  const has = plan.nodes.filter((n) => n.state !== 'new').length;
+  const { kept, held } = holdBackForQuota(plan.nodes, quotaRoom(quota, has));
+  deps.quotaLedger.note(bay, kept.length);
+  scope.quota = quota;
+  if (quota && held > 0) {
+    scope.quotaHeld = { held, message: describeQuota(quota, namespace, has, held) };
+  }
+  return { ...plan, nodes: kept };
+}
 
 /** 3 and 4. Each node created or adopted, running, addressed, and serving marina over mutual TLS. */
 const nodesPhase: BayPhase = {
@@ -228,6 +267,7 @@ const autoscalePhase: BayPhase = {
           usage,
           lastScaleUp: lastScaleUp ? new Date(lastScaleUp) : undefined,
           now: new Date(),
+          ...(scope.quota ? { quota: quotaCapOf(scope.quota, bay) } : {}),
         });
     const note = capacityNote(usage, perNode);
     scope.autoscale = { usage, decision, ...(note ? { capacityNote: note } : {}) };
@@ -665,6 +705,7 @@ async function reportPlanEvents(
   bay: Bay,
   plan: NodePlan,
   scheduled: ScheduleResult,
+  quotaHeld: BayScope['quotaHeld'],
 ): Promise<void> {
   const lostBefore = new Set((bay.status?.nodes ?? []).filter((n) => n.state === 'Lost').map((n) => n.name));
   for (const lost of plan.lost.filter((l) => !lostBefore.has(l.name))) {
@@ -674,6 +715,10 @@ async function reportPlanEvents(
       action: 'Observe',
       note: `node ${lost.name} is gone from host ${lost.host ?? '?'}; placing a replacement`,
     });
+  }
+  if (quotaHeld) {
+    const note = quotaHeld.message;
+    await deps.events.record(bay, { type: 'Warning', reason: REASONS.quotaExceeded, action: 'Place', note });
   }
   for (const u of scheduled.unschedulable) {
     await deps.events.record(bay, {

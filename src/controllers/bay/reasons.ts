@@ -23,6 +23,7 @@ export const REASONS = {
   hostUnreachable: 'HostUnreachable',
   unschedulable: 'Unschedulable',
   flavorTooLarge: 'FlavorTooLarge',
+  quotaExceeded: 'QuotaExceeded',
   nodeNameConflict: 'NodeNameConflict',
   nodeConfigRejected: 'NodeConfigRejected',
   nodeStartFailed: 'NodeStartFailed',

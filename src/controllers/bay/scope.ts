@@ -5,6 +5,7 @@ import type { PublishedCredentials } from './credentials.js';
 import type { Discovery } from './discovery.js';
 import type { BayFailure, PhaseName } from './failures.js';
 import type { BayNetworks } from './network.js';
+import type { NodeQuota } from './quota.js';
 import type { NodeOutcome } from './nodes.js';
 import type { NodePlan, PlannedNode } from './plan.js';
 import type { SwarmFacts } from './swarm.js';
@@ -29,6 +30,9 @@ export interface BayScope {
   nodes: readonly PlannedNode[];
   /** placement: no eligible host could ever take the flavor. */
   fitsNowhere?: boolean;
+  /** placement: the namespace's node quota, and the wanted nodes it held back. */
+  quota?: NodeQuota;
+  quotaHeld?: { readonly held: number; readonly message: string };
   /** nodes: per node index. */
   readonly outcomes: Map<number, NodeOutcome>;
   /** nodes: the bay's own bridge on each host it uses (isolated mode), by host key. */

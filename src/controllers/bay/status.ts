@@ -49,6 +49,8 @@ export interface BayFacts {
   readonly unschedulable: readonly Unschedulable[];
   /** No eligible host could ever take the flavor: growth waits for a person, not for room. */
   readonly fitsNowhere?: boolean;
+  /** Wanted nodes the namespace's node quota held back, in words naming the quota. */
+  readonly quotaHeld?: { readonly held: number; readonly message: string };
   /** Host key → why it could not be reached. */
   readonly unreachable: ReadonlyMap<string, string>;
   readonly swarm?: SwarmFacts;
@@ -195,7 +197,7 @@ function autoscaleCondition(bay: Bay, facts: BayFacts): ConditionBody | undefine
     };
   }
   const d = a.decision;
-  if (d.kind === 'blocked' && d.reason === 'MaxNodesReached')
+  if (d.kind === 'blocked' && (d.reason === 'MaxNodesReached' || d.reason === 'QuotaReached'))
     return { type, status: 'False', reason: REASONS.autoscaleBlocked, message: d.message };
   if (d.kind === 'blocked') return { type, status: 'True', reason: REASONS.coolingDown, message: d.message };
   if (d.kind === 'grow') return { type, status: 'True', reason: REASONS.scaledUp, message: d.reason };
@@ -310,6 +312,9 @@ function nodesCondition(facts: BayFacts): ConditionBody {
   const type = 'NodesReady';
   const ready = facts.nodes.filter((n) => n.ready).length;
   const counted = `${ready} of ${facts.desired} nodes ready`;
+  if (facts.quotaHeld) {
+    return { type, status: 'False', reason: REASONS.quotaExceeded, message: `${counted}; ${facts.quotaHeld.message}` };
+  }
   if (facts.unschedulable.length > 0) {
     const reason = facts.fitsNowhere ? REASONS.flavorTooLarge : REASONS.unschedulable;
     const hint = facts.fitsNowhere ? '; the flavor is larger than any eligible host, even empty' : '';
@@ -442,7 +447,7 @@ function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStat
     facts.nodes.some(
       (n) => n.state === 'Lost' || (!n.ready && n.problem && n.state !== 'Pending' && n.state !== 'Provisioning'),
     );
-  if (troubled || facts.unschedulable.length > 0) return 'Degraded';
+  if (troubled || facts.unschedulable.length > 0 || facts.quotaHeld) return 'Degraded';
   return 'Growing';
 }
 

@@ -76,6 +76,16 @@ describe('grow-only autoscaling (fake clock)', () => {
     expect(decideAutoscale({ spec, desired: 2, perNode, usage: far, lastScaleUp: undefined, now: t0 })).toMatchObject({ kind: 'grow', target: 4 });
   });
 
+  it("never asks for more nodes than the namespace's node quota leaves the bay, and says which quota stops it", () => {
+    const far = usageOf([node(0), node(1)], [task('n0', 500), task('n1', 500), task(undefined, 2000)]);
+    const quota = { cap: 3, words: 'namespace team-x allows 5 nodes (marina.dev/max-nodes)' };
+    const input = { spec, desired: 2, perNode, usage: far, lastScaleUp: undefined, now: t0, quota };
+    expect(decideAutoscale(input)).toMatchObject({ kind: 'grow', target: 3 });
+    const at = decideAutoscale({ ...input, desired: 3 });
+    expect(at).toMatchObject({ kind: 'blocked', reason: 'QuotaReached' });
+    expect((at as { message: string }).message).toContain('namespace team-x allows 5 nodes (marina.dev/max-nodes)');
+  });
+
   it('waits out the cooldown after a scale-up', () => {
     const usage = usageOf([node(0), node(1)], [task('n0', 500), task('n1', 500)]);
     const soon = decideAutoscale({ spec, desired: 2, perNode, usage, lastScaleUp: new Date(t0.getTime() - 30_000), now: t0 });
