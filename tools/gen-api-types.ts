@@ -27,6 +27,8 @@ const NAMED_SHAPES: Record<string, string> = {
   'Bay.status.certificates.swarmCaRotation': 'SwarmCaRotation',
   'Bay.status.certificates.handledRequests': 'HandledRequests',
   'Bay.spec.tls': 'BayTls',
+  'Bay.spec.network': 'BaySwarmNetworkSpec',
+  'Bay.status.network': 'BaySwarmNetworkStatus',
   'Bay.spec.autoscale': 'BayAutoscaleSpec',
   'HostAggregate.spec.hosts[]': 'AggregateHost',
   'HostAggregate.spec.hosts[].credentialsSecretRef': 'SecretReference',

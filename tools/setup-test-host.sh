@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prepares this machine for marina's tests, idempotently, with caches under ${MARINA_CACHE:-~/.cache/marina}:
-#   1. the Kubernetes test binaries (kube-apiserver, etcd, kubectl), built once with Go;
+#   1. the Kubernetes test binaries (kube-apiserver, kube-controller-manager, etcd, kubectl), built once with Go;
 #   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
 #   3. the node image, built once with debootstrap and imported under its alias (`marina image build`,
 #      so run `npm ci && npm run build` first);
 #   4. the docker CLI and busybox-static for the e2e workloads, lua5.1 for the Argo CD health checks,
-#      dockerd (never started as a service here) for the test that runs the operator image.
+#      dockerd (never started as a service here) for the test that runs the operator image, tcpdump to
+#      look at what crosses a bay's bridge.
 # The test suites run steps 1 and 2 themselves when needed; running this first keeps their timings honest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,6 +18,7 @@ missing=()
 { command -v docker >/dev/null && command -v dockerd >/dev/null; } || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v lua5.1 >/dev/null || missing+=(lua5.1)
+command -v tcpdump >/dev/null || missing+=(tcpdump)
 if [ "${#missing[@]}" -gt 0 ]; then
   # A dockerd started as a service would set iptables' FORWARD policy to DROP and cut off the LXD
   # nodes: policy-rc.d tells the packages' scripts to start nothing (the tests start their own).

@@ -10,6 +10,8 @@ export interface BayFlavor {
   memory: string;
   /** Root disk size of each node as a whole number of Mi, Gi or Ti, for example 20Gi. */
   disk: string;
+  /** Most processes and threads each node may run (LXD limits.processes): a fork bomb stops there. Omitted: 10000, room for dockerd, containerd and their workloads. */
+  processes?: number;
 }
 
 /** One requirement on a metadata key. */
@@ -52,6 +54,12 @@ export interface BayTls {
   caOverlap: string;
 }
 
+/** The bay's swarm networking. */
+export interface BaySwarmNetworkSpec {
+  /** Gives the swarm an attachable overlay network named marina-encrypted whose traffic between nodes is encrypted (IPsec ESP, keys rotated by the swarm). Services opt in with --network marina-encrypted; other overlay networks are unchanged. Turning it off later leaves the network in place. */
+  encryptOverlay: boolean;
+}
+
 /** The desired state of the bay, written by its owner; marina never changes it. */
 export interface BaySpec {
   /** Container orchestration engine run across the nodes. Only Docker Swarm ("swarm") is supported. Cannot change after creation. */
@@ -70,6 +78,8 @@ export interface BaySpec {
   tls: BayTls;
   /** What deleting the bay does to its nodes: Delete removes the nodes and Secrets; Retain leaves the nodes running, marked unmanaged. */
   deletionPolicy: 'Delete' | 'Retain';
+  /** The bay's swarm networking. */
+  network?: BaySwarmNetworkSpec;
 }
 
 /** One condition, in the metav1.Condition shape. */
@@ -184,6 +194,12 @@ export interface BayCertificatesStatus {
   swarmCaRotation?: SwarmCaRotation;
 }
 
+/** The swarm networks marina made for the bay. */
+export interface BaySwarmNetworkStatus {
+  /** The attachable overlay network with encrypted traffic (spec.network.encryptOverlay). */
+  encryptedOverlay?: string;
+}
+
 /** Reserved resources of the swarm's tasks, in percent of the bay's capacity (its ready nodes times the flavor), read from a manager while autoscaling is enabled. */
 export interface BayUsageStatus {
   /** Reserved CPU in percent of capacity. */
@@ -226,6 +242,8 @@ export interface BayStatus {
   readyNodes?: number;
   /** Expiry and rotation of the bay's certificates (never the keys). */
   certificates?: BayCertificatesStatus;
+  /** The swarm networks marina made for the bay. */
+  network?: BaySwarmNetworkStatus;
   /** Reserved resources of the swarm's tasks, in percent of the bay's capacity (its ready nodes times the flavor), read from a manager while autoscaling is enabled. */
   usage?: BayUsageStatus;
   /** What autoscaling decided; the target is never lowered. */

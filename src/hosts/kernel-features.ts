@@ -1,5 +1,5 @@
 /** The kernel features swarm bays rely on. */
-export const KERNEL_FEATURES = ['ip_vs', 'br_netfilter', 'overlay', 'vxlan'] as const;
+export const KERNEL_FEATURES = ['ip_vs', 'br_netfilter', 'overlay', 'vxlan', 'esp4'] as const;
 
 export type KernelFeature = (typeof KERNEL_FEATURES)[number];
 
@@ -15,6 +15,10 @@ export const KERNEL_FEATURE_PROBE: readonly string[] = [
     '{ [ -d /proc/sys/net/bridge ] || [ -d /sys/module/br_netfilter ]; } && echo br_netfilter',
     '{ grep -qw overlay /proc/filesystems || [ -d /sys/module/overlay ]; } && echo overlay',
     '[ -d /sys/module/vxlan ] && echo vxlan',
+    // What an encrypted overlay needs: an ESP transport-mode SA with AES-GCM, tried in a network
+    // namespace of its own so that nothing is left behind.
+    `unshare -n ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x101 mode transport aead ` +
+      `'rfc4106(gcm(aes))' 0x00112233445566778899aabbccddeeff00112233 64 2>/dev/null && echo esp4`,
     'true',
   ].join('; '),
 ];

@@ -15,6 +15,7 @@ const WITHOUT: Record<KernelFeature, string> = {
   br_netfilter: 'no br_netfilter: swarm cannot filter traffic between containers on a bridge',
   overlay: 'no overlay filesystem: dockerd in the nodes falls back to a slow storage driver',
   vxlan: 'no vxlan: overlay networks between nodes do not work',
+  esp4: 'no esp4 (IPsec ESP with AES-GCM): encrypted overlay networks cannot carry traffic between nodes',
 };
 
 export type HostCapabilities = NonNullable<HostStatus['capabilities']>;

@@ -14,6 +14,7 @@ export function factsOf(scope: BayScope): BayFacts {
   const { bay, swarm, discovery } = scope;
   const certificateFailure = scope.failures.find((f) => f.phase === 'certificates');
   const swarmFailure = scope.failures.find((f) => f.phase === 'swarm');
+  const overlayFailure = scope.failures.find((f) => f.phase === 'overlay');
   const credentialsFailure = scope.failures.find((f) => f.phase === 'credentials');
   const nodeFailures = scope.failures.filter((f) => f.phase === 'nodes' || f.phase === 'placement');
   const endpoint = swarm?.anchor ? `tcp://${swarm.anchor.address}:${DOCKER_TLS_PORT}` : bay.status?.endpoint;
@@ -35,6 +36,8 @@ export function factsOf(scope: BayScope): BayFacts {
     unreachable: discovery?.unreachable ?? new Map(),
     ...(swarm ? { swarm } : {}),
     ...(swarmFailure ? { swarmError: swarmFailure.message } : {}),
+    ...(overlayFailure ? { overlayFailure } : {}),
+    ...(scope.encryptedOverlay ? { encryptedOverlay: scope.encryptedOverlay } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(scope.credentials ? { credentials: scope.credentials } : {}),
     nodeFailures: [

@@ -17,6 +17,7 @@ export type PhaseName =
   | 'placement'
   | 'nodes'
   | 'swarm'
+  | 'overlay'
   | 'autoscale'
   | 'rollout'
   | 'swarmCa'
@@ -57,6 +58,7 @@ function messageFor(phase: PhaseName, error: unknown): string {
   if (error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError)
     return error.message;
   if (error instanceof RolloutError || error instanceof TlsUnansweredError) return error.message;
+  if (error instanceof EncryptedOverlayError) return error.message;
   if (error instanceof TransportError)
     return `the Kubernetes API did not answer ${error.method} ${error.path}; retrying`;
   if (error instanceof ApiError)
@@ -81,6 +83,12 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
     const away =
       error.code === 'unreachable' || error.code === 'timeout' || error.code === 'tls' || error.code === 'unauthorized';
     return transient(away ? REASONS.hostUnreachable : REASONS.nodeNotReady);
+  }
+  if (error instanceof EncryptedOverlayError) {
+    return error.kind === 'unsupported' ? terminal(REASONS.overlayUnsupported) : transient(REASONS.overlayPending);
+  }
+  if (error instanceof SwarmError && phase === 'overlay') {
+    return error.code === 'invalid-state' ? terminal(REASONS.overlayFailed) : transient(REASONS.overlayFailed);
   }
   if (error instanceof SwarmError) return transient(phase === 'swarm' ? REASONS.swarmFailed : REASONS.dockerdFailed);
   if (error instanceof ApiError) return transient(error.code === 409 ? REASONS.apiConflict : REASONS.apiError);
@@ -132,6 +140,21 @@ export class TlsUnansweredError extends Error {
  * A node failed its check after a restart in a rollout. The rollout stops there: no other node is
  * restarted until a person looks (and asks again with a new marina.dev/rotate-certificates value).
  */
+/**
+ * An encrypted overlay the hosts cannot carry: a host's kernel lacks ESP with AES-GCM (unsupported), or
+ * what the kernel has is not known yet (a node must run on the host for the aggregate to find out).
+ */
+export class EncryptedOverlayError extends Error {
+  override readonly name = 'EncryptedOverlayError';
+
+  constructor(
+    readonly kind: 'unsupported' | 'unknown',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 export class RolloutError extends Error {
   override readonly name = 'RolloutError';
 

@@ -5,6 +5,7 @@ import {
   waitForNodeAddress,
   type HostProvider,
   type NodeDrift,
+  type NodeFlavor,
   type NodeInfo,
   type NodeNetwork,
   type NodeSpec,
@@ -92,12 +93,19 @@ export function nodeSpec(
       index: target.index,
       role: target.role,
     },
-    flavor: {
-      cpu: bay.spec.flavor.cpu,
-      memoryBytes: parseBytes(bay.spec.flavor.memory),
-      diskBytes: parseBytes(bay.spec.flavor.disk),
-    },
+    flavor: nodeFlavorOf(bay),
     network: target.network,
+  };
+}
+
+/** The size of each of the bay's nodes, as the host layer takes it. */
+export function nodeFlavorOf(bay: Bay): NodeFlavor {
+  const { cpu, memory, disk, processes } = bay.spec.flavor;
+  return {
+    cpu,
+    memoryBytes: parseBytes(memory),
+    diskBytes: parseBytes(disk),
+    ...(processes !== undefined ? { processes } : {}),
   };
 }
 

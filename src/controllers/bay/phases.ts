@@ -10,7 +10,12 @@ import { parseBytes } from '../../api/quantity.js';
 import type { ReconcileContext } from '../../runtime/reconcile.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { patchStatus } from '../../runtime/status.js';
-import { rotateSwarmCa, swarmCaRotationDone, usage as readUsage } from '../../swarm/index.js';
+import {
+  ensureEncryptedOverlay,
+  rotateSwarmCa,
+  swarmCaRotationDone,
+  usage as readUsage,
+} from '../../swarm/index.js';
 import { capacityNote, decideAutoscale, type AutoscaleDecision } from './autoscale.js';
 import {
   describeUnschedulable,
@@ -30,9 +35,9 @@ import {
 import { publishCredentials } from './credentials.js';
 import type { BayControllerDeps } from './deps.js';
 import { discoverBayNodes, type HostRef } from './discovery.js';
-import { classifyFailure, RolloutError, type PhaseName } from './failures.js';
+import { classifyFailure, EncryptedOverlayError, RolloutError, type PhaseName } from './failures.js';
 import { hostKey, nodeName } from './names.js';
-import { bringUpNode, dockerTlsOf, recordedTls, type NodeOutcome } from './nodes.js';
+import { bringUpNode, dockerTlsOf, nodeFlavorOf, recordedTls, type NodeOutcome } from './nodes.js';
 import { chooseNextNode, rollNode, rolloutCandidates, type RolloutCause } from './rollout.js';
 import {
   describeRotation,
@@ -237,6 +242,54 @@ const swarmPhase: BayPhase = {
     await reportSwarmEvents(deps, scope);
   },
 };
+
+/**
+ * 5a. The swarm's encrypted overlay network, when the bay asks for one: made once on a manager, then
+ * only recorded (a converged bay calls no dockerd for it).
+ */
+const encryptedOverlayPhase: BayPhase = {
+  name: 'overlay',
+  ready: (scope) =>
+    scope.bay.spec.network?.encryptOverlay === true && scope.pki !== undefined && scope.swarm?.anchor !== undefined,
+  async run(scope, deps) {
+    const recorded = scope.bay.status?.network?.encryptedOverlay;
+    if (recorded) {
+      scope.encryptedOverlay = recorded;
+      return;
+    }
+    requireEsp(scope);
+    const manager = deps.docker(dockerTlsOf(scope.pki!), scope.swarm!.anchor!.address);
+    scope.encryptedOverlay = await ensureEncryptedOverlay(manager);
+    const note = `attachable overlay network ${scope.encryptedOverlay} made, its traffic between nodes encrypted`;
+    await deps.events.record(scope.bay, { type: 'Normal', reason: 'EncryptedOverlayCreated', action: 'Create', note });
+  },
+};
+
+/**
+ * An encrypted network whose packets a host's kernel cannot encrypt would drop them between nodes
+ * without a word: it is made only once every host of the bay's nodes is known to have ESP.
+ */
+function requireEsp(scope: BayScope): void {
+  const hosts = new Map<string, HostRef>();
+  for (const n of scope.nodes) {
+    const ref = n.aggregate && n.host ? scope.discovery?.hosts.get(hostKey(n.aggregate, n.host)) : undefined;
+    if (ref) hosts.set(ref.key, ref);
+  }
+  for (const ref of hosts.values()) {
+    const seen = ref.aggregate.status?.hosts?.find((h) => h.name === ref.host.name)?.capabilities?.kernelModules;
+    if (!seen) {
+      const waiting = `waiting to learn whether host ${ref.host.name}'s kernel has IPsec ESP`;
+      throw new EncryptedOverlayError('unknown', waiting);
+    }
+    if (seen.missing?.includes('esp4')) {
+      throw new EncryptedOverlayError(
+        'unsupported',
+        `host ${ref.host.name}'s kernel has no IPsec ESP with AES-GCM (esp4): traffic on an encrypted overlay ` +
+          'could not pass between nodes, so none is made',
+      );
+    }
+  }
+}
 
 /**
  * 5b. Autoscaling: a ready swarm's reservations read from a manager; the node target raised (never
@@ -498,6 +551,7 @@ export const BAY_PHASES: readonly BayPhase[] = [
   placementPhase,
   nodesPhase,
   swarmPhase,
+  encryptedOverlayPhase,
   autoscalePhase,
   rolloutPhase,
   swarmCaPhase,
@@ -648,11 +702,7 @@ function settledOutcome(scope: BayScope, n: PlannedNode, ref: HostRef): NodeOutc
   const bay = scope.bay;
   const drift = found.info
     ? nodeDrift(found.info, {
-        flavor: {
-          cpu: bay.spec.flavor.cpu,
-          memoryBytes: parseBytes(bay.spec.flavor.memory),
-          diskBytes: parseBytes(bay.spec.flavor.disk),
-        },
+        flavor: nodeFlavorOf(bay),
         kernelModules: ref.aggregate.spec.kernelModules ?? SWARM_KERNEL_MODULES,
         imageFingerprint: view?.images.get(ref.aggregate.spec.image),
       })

@@ -37,6 +37,9 @@ export const REASONS = {
   swarmFormed: 'SwarmFormed',
   swarmForming: 'SwarmForming',
   swarmFailed: 'SwarmFailed',
+  overlayFailed: 'EncryptedOverlayFailed',
+  overlayUnsupported: 'EncryptedOverlayUnsupported',
+  overlayPending: 'EncryptedOverlayPending',
   // Autoscaling
   steady: 'Steady',
   scaledUp: 'ScaledUp',
@@ -66,4 +69,5 @@ export const NEEDS_A_PERSON: ReadonlySet<string> = new Set([
   REASONS.bayNetworkConflict,
   REASONS.bayNetworkRejected,
   REASONS.baySubnetFull,
+  REASONS.overlayUnsupported,
 ]);

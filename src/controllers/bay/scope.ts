@@ -43,6 +43,8 @@ export interface BayScope {
   readonly finished: { readonly kind: 'Leaves' | 'CA' | 'SwarmCA'; readonly handled?: Partial<HandledRequests> }[];
   /** swarm */
   swarm?: SwarmFacts;
+  /** overlay: the encrypted overlay network the swarm has. */
+  encryptedOverlay?: string;
   /** autoscale: the usage read from a manager and what autoscaling decided. */
   autoscale?: { readonly usage: SwarmUsage; readonly decision: AutoscaleDecision; readonly capacityNote?: string };
   /** rollout: nodes still to restart, and what this pass did or waits for. */

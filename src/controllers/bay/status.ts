@@ -55,6 +55,10 @@ export interface BayFacts {
   readonly unreachable: ReadonlyMap<string, string>;
   readonly swarm?: SwarmFacts;
   readonly swarmError?: string;
+  /** Why the encrypted overlay network the bay asks for could not be made. */
+  readonly overlayFailure?: BayFailure;
+  /** The encrypted overlay network the swarm has (spec.network.encryptOverlay). */
+  readonly encryptedOverlay?: string;
   readonly endpoint?: string;
   readonly credentials?: { readonly secretName: string; readonly clientNotAfter: Date };
   /** Failures of the nodes phase, terminal first: they name the reason NodesReady gives. */
@@ -120,9 +124,14 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
     readyNodes: facts.nodes.filter((n) => n.ready).length,
     ...(facts.endpoint ? { endpoint: facts.endpoint } : {}),
     ...(facts.credentials ? { credentialsSecretName: facts.credentials.secretName } : {}),
+    ...networkStatus(bay, facts),
     certificates: certificatesStatus(bay.status?.certificates, facts, nodeNotAfters, now),
     ...autoscaleStatus(bay, facts, now),
   };
+}
+
+function networkStatus(bay: Bay, facts: BayFacts): Pick<BayStatus, 'network'> {
+  return facts.encryptedOverlay ? { network: { ...bay.status?.network, encryptedOverlay: facts.encryptedOverlay } } : {};
 }
 
 /**
@@ -348,6 +357,10 @@ function nodesCondition(facts: BayFacts): ConditionBody {
 function swarmCondition(bay: Bay, facts: BayFacts): ConditionBody {
   const type = 'SwarmReady';
   if (facts.swarmError) return { type, status: 'False', reason: REASONS.swarmFailed, message: facts.swarmError };
+  if (facts.overlayFailure) {
+    const { reason, message } = facts.overlayFailure;
+    return { type, status: 'False', reason, message: `the encrypted overlay network: ${message}` };
+  }
   const swarm = facts.swarm;
   if (!swarm?.anchor)
     return {

@@ -5,8 +5,8 @@ import { formatBytes, parseBytes, parseCount, parseCpuLimit } from './units.js';
 
 /**
  * Kernel modules Docker and Swarm use: overlay2 storage, bridge networking with NAT, the routing
- * mesh (IPVS), overlay networks (VXLAN) and encrypted overlays (xfrm). A container cannot load
- * modules, so LXD loads these on the host when the node starts (`linux.kernel_modules`).
+ * mesh (IPVS), overlay networks (VXLAN) and encrypted overlays (xfrm, esp4, xt_u32). A container
+ * cannot load modules, so LXD loads these on the host when the node starts (`linux.kernel_modules`).
  */
 export const SWARM_KERNEL_MODULES: readonly string[] = [
   'overlay',
@@ -29,6 +29,9 @@ export const SWARM_KERNEL_MODULES: readonly string[] = [
   'ip_vs_rr',
   'vxlan',
   'xfrm_user',
+  // Encrypted overlays: ESP, and the u32 match dockerd requires before it encrypts anything.
+  'esp4',
+  'xt_u32',
   'netlink_diag',
 ];
 

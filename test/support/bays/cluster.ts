@@ -38,8 +38,12 @@ export interface BaySpecInput {
   readonly managers?: number;
   readonly deletionPolicy?: 'Delete' | 'Retain';
   readonly cpu?: number;
+  /** spec.flavor.processes */
+  readonly processes?: number;
   /** spec.tls fields, e.g. `{ caOverlap: '1m' }`. */
   readonly tls?: Readonly<Record<string, string>>;
+  /** spec.network.encryptOverlay */
+  readonly encryptOverlay?: boolean;
 }
 
 export function bayYaml(name: string, namespace: string, spec: BaySpecInput): string {
@@ -49,10 +53,14 @@ metadata: {name: ${name}, namespace: ${namespace}}
 spec:
   nodes: ${spec.nodes}
   managers: ${spec.managers ?? 1}
-  flavor: {cpu: ${spec.cpu ?? E2E_FLAVOR.cpu}, memory: ${E2E_FLAVOR.memory}, disk: ${E2E_FLAVOR.disk}}
+  flavor: {cpu: ${spec.cpu ?? E2E_FLAVOR.cpu}, memory: ${E2E_FLAVOR.memory}, disk: ${E2E_FLAVOR.disk}${
+    spec.processes ? `, processes: ${spec.processes}` : ''
+  }}
   aggregateSelector: {matchLabels: {suite: e2e}}
   deletionPolicy: ${spec.deletionPolicy ?? 'Delete'}
-${spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : ''}`;
+${spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : ''}${
+    spec.encryptOverlay ? '  network: {encryptOverlay: true}\n' : ''
+  }`;
 }
 
 export interface BayView {

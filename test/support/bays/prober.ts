@@ -15,6 +15,8 @@ export interface ProbeReport {
   byBackend: Record<string, number>;
   /** The first failed probes (at most 20), each with one error per backend it tried. */
   failures: { at: Date; errors: string[] }[];
+  /** Milliseconds from sending a probe to its answer, over the successful probes (0 when there were none). */
+  latencyMs: { p50: number; p99: number; max: number };
 }
 
 export interface ProberOptions {
@@ -34,7 +36,13 @@ export interface ProbeMark {
 
 interface Probe {
   readonly startedAt: number;
-  outcome?: { backend: string } | { errors: string[] };
+  outcome?: { backend: string; ms: number } | { errors: string[] };
+}
+
+/** The value below which `fraction` of the sorted values lie (nearest rank). */
+function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
 const MAX_FAILURES = 20;
@@ -107,10 +115,12 @@ export class ServiceProber {
     const failures: ProbeReport['failures'] = [];
     let ok = 0;
     let failed = 0;
+    const latencies: number[] = [];
     for (const probe of probes) {
       if (!probe.outcome) continue;
       if ('backend' in probe.outcome) {
         ok++;
+        latencies.push(probe.outcome.ms);
         byBackend[probe.outcome.backend] = (byBackend[probe.outcome.backend] ?? 0) + 1;
       } else {
         failed++;
@@ -121,7 +131,13 @@ export class ServiceProber {
     }
     const seconds = ((this.stoppedAt ?? Date.now()) - mark.at) / 1000;
     const perSecond = seconds > 0 ? probes.length / seconds : 0;
-    return { sent: probes.length, ok, failed, perSecond, byBackend, failures };
+    latencies.sort((a, b) => a - b);
+    const latencyMs = {
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies.at(-1) ?? 0,
+    };
+    return { sent: probes.length, ok, failed, perSecond, byBackend, failures, latencyMs };
   }
 
   private fire(): void {
@@ -140,7 +156,7 @@ export class ServiceProber {
       const backend = this.backends[(first + i) % this.backends.length]!;
       try {
         await httpGet(backend, this.port, this.path, this.attemptTimeoutMs);
-        probe.outcome = { backend };
+        probe.outcome = { backend, ms: Date.now() - probe.startedAt };
         return;
       } catch (err) {
         errors.push(`${backend}: ${err instanceof Error ? err.message : String(err)}`);

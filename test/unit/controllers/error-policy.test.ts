@@ -4,7 +4,14 @@ import { nextStep } from '../../../src/controllers/bay/error-policy.js';
 import { BayRetryError, classifyFailure } from '../../../src/controllers/bay/failures.js';
 import { newScope } from '../../../src/controllers/bay/scope.js';
 import { SecretConflictError } from '../../../src/controllers/bay/secrets.js';
-import { HostApiError, HostOperationError, HostUnreachableError, InvalidNodeSpecError, NodeConflictError } from '../../../src/hosts/index.js';
+import {
+  BayNetworkError,
+  HostApiError,
+  HostOperationError,
+  HostUnreachableError,
+  InvalidNodeSpecError,
+  NodeConflictError,
+} from '../../../src/hosts/index.js';
 import { ApiError, TerminalError, TransportError } from '../../../src/runtime/errors.js';
 import { SwarmError } from '../../../src/swarm/index.js';
 import { testBay } from '../../support/builders.js';
@@ -26,6 +33,17 @@ describe('failures are classified in one place', () => {
     expect(classifyFailure('nodes', new InvalidNodeSpecError({ ...where, operation: 'ensure-node' }, 'bad'))).toMatchObject({ kind: 'terminal', reason: 'NodeConfigRejected' });
     expect(classifyFailure('nodes', new HostApiError({ ...where, operation: 'ensure-node' }, 400, 'Invalid config'))).toMatchObject({ kind: 'terminal', reason: 'NodeConfigRejected' });
     expect(classifyFailure('certificates', new SecretConflictError('team-a', 'web-ca'))).toMatchObject({ kind: 'terminal', reason: 'SecretConflict' });
+  });
+
+  it("names the bay's own network and encrypted overlay in what they fail with, and knows which wait for a person", () => {
+    const network = { host: 'h1', operation: 'ensure-bay-network' };
+    expect(classifyFailure('nodes', new BayNetworkError(network, 'pool-full', 'no free /24'))).toMatchObject({ kind: 'transient', reason: 'SubnetPoolFull' });
+    expect(classifyFailure('nodes', new BayNetworkError(network, 'name-taken', 'another bay'))).toMatchObject({ kind: 'terminal', reason: 'BayNetworkConflict' });
+    expect(classifyFailure('nodes', new BayNetworkError(network, 'subnet-full', 'no address'))).toMatchObject({ kind: 'terminal', reason: 'BaySubnetFull' });
+    expect(classifyFailure('nodes', new HostApiError(network, 400, 'Invalid ACL rule'))).toMatchObject({ kind: 'terminal', reason: 'BayNetworkRejected' });
+    const overlay = { address: '10.0.0.1:2376', operation: 'ensure-encrypted-overlay' };
+    expect(classifyFailure('overlay', new SwarmError('invalid-state', overlay, 'name taken'))).toMatchObject({ kind: 'terminal', reason: 'EncryptedOverlayFailed' });
+    expect(classifyFailure('overlay', new SwarmError('timeout', overlay, 'no answer'))).toMatchObject({ kind: 'transient', reason: 'EncryptedOverlayFailed' });
   });
 
   it('retries when the Kubernetes API does not answer, and says so plainly', () => {

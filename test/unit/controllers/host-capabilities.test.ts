@@ -26,13 +26,16 @@ describe('what a host offers bays', () => {
   it('names every swarm feature its kernel lacks, in words, and the daemon facts as they are', () => {
     const caps = hostCapabilities(env, ['overlay', 'vxlan', 'br_netfilter']);
     expect(caps).toMatchObject({ storageDriver: 'btrfs', kernel: '6.1.0', firewall: 'nftables', cgroup2: true });
-    expect(caps.kernelModules).toEqual({ present: ['br_netfilter', 'overlay', 'vxlan'], missing: ['ip_vs'] });
-    expect(caps.warnings).toEqual([expect.stringMatching(/^no ip_vs: the swarm routing mesh .* mode=host$/)]);
+    expect(caps.kernelModules).toEqual({ present: ['br_netfilter', 'overlay', 'vxlan'], missing: ['ip_vs', 'esp4'] });
+    expect(caps.warnings).toEqual([
+      expect.stringMatching(/^no ip_vs: the swarm routing mesh .* mode=host$/),
+      expect.stringMatching(/^no esp4 \(IPsec ESP with AES-GCM\): encrypted overlay networks cannot carry traffic/),
+    ]);
   });
 
   it('says nothing of modules before a node has run there, and has no warnings when all is present', () => {
     expect(hostCapabilities(env, undefined).kernelModules).toBeUndefined();
-    expect(hostCapabilities(env, ['ip_vs', 'br_netfilter', 'overlay', 'vxlan']).warnings).toBeUndefined();
+    expect(hostCapabilities(env, ['ip_vs', 'br_netfilter', 'overlay', 'vxlan', 'esp4']).warnings).toBeUndefined();
     expect(hostCapabilities({ ...env, cgroup2: false }, undefined).warnings).toEqual([expect.stringContaining('cgroup v1')]);
   });
 });
