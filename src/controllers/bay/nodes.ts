@@ -20,6 +20,7 @@ import {
   readLocalSwarmState,
   readServedCertificate,
   type DockerClient,
+  type DockerdTlsMaterial,
 } from '../../swarm/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
 import {
@@ -199,25 +200,17 @@ export async function bringUpNode(
       const tls = recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address);
       if (tls) return done(tls);
     }
-    const leaf = await ensureNodeLeaf(
-      deps.secrets,
-      bay,
-      pki,
-      { name: target.name, index: target.index, address },
-      renewal,
-      signal,
-    );
-    const material = { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem };
+    const served = await servingMaterial(deps, bay, pki, target, address, renewal, signal);
     const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
     await stage('dockerd', () =>
       applyDockerdTls(
         bindNode(target.provider, target.name),
         deps.docker(dockerTlsOf(pki), address),
-        material,
+        served.material,
         deadline,
       ),
     );
-    return done({ generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter });
+    return done(served.tls);
   } catch (err) {
     return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name), address };
   }
@@ -243,18 +236,27 @@ async function seedDockerdTls(
 ): Promise<SeededTls | undefined> {
   const address = target.network.ipv4Address;
   if (address === undefined) return undefined;
-  const leaf = await ensureNodeLeaf(
-    deps.secrets,
-    bay,
-    pki,
-    { name: target.name, index: target.index, address },
-    renewal,
-    signal,
-  );
-  const material = { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem };
+  const { material, tls } = await servingMaterial(deps, bay, pki, target, address, renewal, signal);
   await pushDockerdFiles(bindNode(target.provider, target.name), dockerdFiles(material));
-  const tls = { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter };
   return { address, tls };
+}
+
+/** The node's server certificate for `address` (kept, or issued and stored) and what dockerd serves it with. */
+async function servingMaterial(
+  deps: BayControllerDeps,
+  bay: Bay,
+  pki: BayPki,
+  target: NodeTarget,
+  address: string,
+  renewal: RenewalContext,
+  signal?: AbortSignal,
+): Promise<{ readonly material: DockerdTlsMaterial; readonly tls: NodeTls }> {
+  const node = { name: target.name, index: target.index, address };
+  const leaf = await ensureNodeLeaf(deps.secrets, bay, pki, node, renewal, signal);
+  return {
+    material: { caPems: trustedCaPems(pki), certPem: presentedChain(pki, leaf.certPem), keyPem: leaf.keyPem },
+    tls: { generation: tlsGeneration(pki, leaf.certPem), serial: leaf.serial, notAfter: leaf.notAfter },
+  };
 }
 
 /** A node that was a Ready swarm member (or is being restarted by the rollout) may run tenant containers. */

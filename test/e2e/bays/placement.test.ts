@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostAggregate } from '../../../src/api/types.generated.js';
-import { getBay } from '../../support/bays/cluster.js';
+import { bayYaml, getBay } from '../../support/bays/cluster.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { instanceNames, makeClientIdentity, MARINA_KEYS, ofBay } from '../../support/lxd/index.js';
@@ -129,6 +129,61 @@ describe('host aggregates and placement', () => {
       return b.status?.readyNodes === 2 && b.status.phase === 'Ready' ? b : undefined;
     }, 300_000, 1_000);
     expect(after.status?.nodes?.map((n) => n.index)).toEqual([0, 1]);
+  });
+
+  it("a namespace's node quota holds back nodes before the host has them, says so, and lets them be built when raised", async () => {
+    // `steady` (above) holds two nodes of the namespace: a cap of three leaves room for one more.
+    expect((await getBay(kubectl, NS, 'steady')).status?.nodes).toHaveLength(2);
+    const cap = (n: number): Promise<string> => mustKubectl(kubectl, ['annotate', '--overwrite', 'namespace', NS, `marina.dev/max-nodes=${n}`]);
+    await cap(3);
+    try {
+      await env.applyBay('capped', { nodes: 2 });
+      const held = await waitFor('QuotaExceeded', async () => {
+        const c = await readyCondition('capped');
+        return c?.reason === 'QuotaExceeded' ? c : undefined;
+      }, 120_000, 500);
+      expect(held.message).toContain(`namespace ${NS} allows 3 nodes (annotation marina.dev/max-nodes) and its bays have 3: 1 more node(s) wait for the quota`);
+      const capped = await getBay(kubectl, NS, 'capped');
+      expect(await instanceNames(env.lxc, ofBay(capped.metadata.uid))).toHaveLength(1);
+      const events = await mustKubectl(kubectl, ['get', 'events', '-n', NS, '--field-selector', 'reason=QuotaExceeded', '-o', 'name']);
+      expect(events).not.toBe('');
+      await cap(4);
+      const grown = await waitFor('capped Ready with two nodes', async () => {
+        const b = await getBay(kubectl, NS, 'capped');
+        return b.status?.phase === 'Ready' && b.status.readyNodes === 2 ? b : undefined;
+      }, 300_000, 1_000);
+      expect(await instanceNames(env.lxc, ofBay(grown.metadata.uid))).toHaveLength(2);
+    } finally {
+      await mustKubectl(kubectl, ['annotate', 'namespace', NS, 'marina.dev/max-nodes-']);
+      await kubectl(['delete', 'bay', 'capped', '-n', NS, '--timeout=180s']);
+    }
+  });
+
+  it("an aggregate places nothing for a namespace it does not allow, and that tenant is not told it exists", async () => {
+    const outsider = `${NS}-out`;
+    const allow = (selector: unknown): Promise<string> => mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=merge', '-p', JSON.stringify({ spec: { allowedNamespaces: selector } })]);
+    await mustKubectl(kubectl, ['create', 'namespace', outsider]);
+    await allow({ matchLabels: { tenant: 'true' } });
+    try {
+      await mustKubectl(kubectl, ['apply', '-f', '-'], { input: bayYaml('stray', outsider, { nodes: 1 }) });
+      const refused = await waitFor('Unschedulable', async () => {
+        const c = (await getBay(kubectl, outsider, 'stray')).status?.conditions?.find((x) => x.type === 'Ready');
+        return c?.reason === 'Unschedulable' ? c : undefined;
+      }, 60_000, 500);
+      expect(refused.message).toContain('no aggregate this bay may use offers a host');
+      expect(refused.message).not.toContain(env.aggregate);
+      const events = await mustKubectl(kubectl, ['get', 'events', '-n', outsider, '-o', 'jsonpath={.items[*].message}']);
+      expect(events).not.toContain(env.aggregate);
+      const stray = await getBay(kubectl, outsider, 'stray');
+      expect(await instanceNames(env.lxc, ofBay(stray.metadata.uid))).toEqual([]);
+      // The admin admits the namespace: the bay is placed at once.
+      await mustKubectl(kubectl, ['label', 'namespace', outsider, 'tenant=true']);
+      await mustKubectl(kubectl, ['wait', '-n', outsider, '--for=condition=Ready', '--timeout=300s', 'bay/stray']);
+    } finally {
+      await kubectl(['delete', 'bay', 'stray', '-n', outsider, '--timeout=180s']);
+      await allow(null);
+      await kubectl(['delete', 'namespace', outsider, '--wait=false']);
+    }
   });
 
   it('a host that cannot be reached makes the bay Degraded and deletes nothing; a deletion waits for it until released', async () => {
