@@ -87,10 +87,17 @@ async function main(): Promise<void> {
           ]);
           const readyMs = performance.now() - started;
           if (waited.code !== 0) throw new Error(`${name} not Ready: ${waited.stderr}\n${operator.logTail()}`);
-          const reconciles = operator
-            .logRecords()
-            .slice(seenBefore)
-            .filter((r) => r.msg === 'bay reconciled' && r.name === name);
+          // The reconcile that made the bay Ready logs after its status write: wait for its line.
+          const reconcilesOf = (): Record<string, unknown>[] =>
+            operator
+              .logRecords()
+              .slice(seenBefore)
+              .filter((r) => r.msg === 'bay reconciled' && r.name === name);
+          const logged = Date.now() + 10_000;
+          while (!reconcilesOf().some((r) => r.phase === 'Ready') && Date.now() < logged) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          const reconciles = reconcilesOf();
           const phaseMs: Record<string, number> = {};
           for (const r of reconciles)
             for (const [phase, ms] of Object.entries(r.phaseMs as Record<string, number>))
