@@ -23,6 +23,7 @@ import { OperatorProcess } from '../test/support/bays/operator.js';
 import { startKubeEnv } from '../test/support/kube-env.js';
 import { lxcFor, lxdTestHost, sweepBayNetworks, testNodeImage } from '../test/support/lxd/index.js';
 import { repoRoot } from '../test/support/paths.js';
+import { BENCH_OPERATOR_ARGS } from './support/real-bay.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,14 +55,7 @@ async function main(): Promise<void> {
   await testNodeImage(host);
   const provider = hostProvider(host);
   const env = await startKubeEnv();
-  const operator = new OperatorProcess(env.kubeconfigPath, [
-    '--probe-interval',
-    '5',
-    '--resync',
-    '30',
-    '--log-level',
-    'info',
-  ]);
+  const operator = new OperatorProcess(env.kubeconfigPath, BENCH_OPERATOR_ARGS);
   const results: Run[] = [];
   try {
     await sweepNamespaceNodes(provider, NS);
