@@ -287,7 +287,7 @@ export interface HostAggregateNetwork {
   bridge: string;
   /** isolated mode only. The private IPv4 range the bays' own bridges take their subnets from. It must not overlap any other network of the hosts; a node cannot reach any address of the pool outside its own bay. */
   subnetPool: string;
-  /** isolated mode only. The size of each bay's subnet on a host, as a prefix length (24 holds 244 nodes). */
+  /** isolated mode only. The size of each bay's subnet on a host, as a prefix length (24 holds 245 node indexes). */
   baySubnetPrefixLength: number;
 }
 
