@@ -209,7 +209,7 @@ function withinQuota(scope: BayScope, deps: BayControllerDeps, plan: NodePlan): 
   deps.quotaLedger.note(bay, kept.length);
   scope.quota = quota;
   if (quota && held > 0) {
-    scope.quotaHeld = { held, message: describeQuota(quota, namespace, has, held) };
+    scope.quotaHeld = { held, message: describeQuota(quota, namespace, kept.length, held) };
   }
   return { ...plan, nodes: kept };
 }

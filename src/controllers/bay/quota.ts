@@ -67,14 +67,17 @@ export function quotaRoom(quota: NodeQuota | undefined, has: number): number {
   return quota === undefined ? Infinity : Math.max(0, quota.limit - quota.usedByOthers - has);
 }
 
-/** The condition and Event text naming the quota, with the figures: `held` wanted nodes wait. */
-export function describeQuota(quota: NodeQuota, namespace: string, bayHas: number, held: number): string {
+/**
+ * The condition and Event text naming the quota, with the figures: the bay has or was just granted
+ * `bayHolds` nodes, and `held` more wait.
+ */
+export function describeQuota(quota: NodeQuota, namespace: string, bayHolds: number, held: number): string {
   const readable = /^\d{1,6}$/.test(quota.written.trim());
   const cap = readable
     ? `namespace ${namespace} allows ${quota.limit} nodes (annotation ${MAX_NODES_ANNOTATION})`
     : `the annotation ${MAX_NODES_ANNOTATION}=${JSON.stringify(quota.written)} of namespace ${namespace} ` +
       'is not a whole number of nodes, so none may be added';
-  const used = quota.usedByOthers + bayHas;
+  const used = quota.usedByOthers + bayHolds;
   return `${cap} and its bays have ${used}: ${held} more node(s) wait for the quota`;
 }
 
