@@ -137,10 +137,15 @@ describe('ResourceQuota count/bays.marina.dev', () => {
     const s = await start();
     await mustKubectl(s.kubectl, ['create', 'quota', 'bays', '-n', s.namespace, '--hard=count/bays.marina.dev=1']);
     // The quota controller must have counted before the apiserver admits anything the quota covers.
-    await s.waitFor('the quota counted', async () => {
-      const used = await s.kubectl(['get', 'quota', 'bays', '-n', s.namespace, '-o', 'jsonpath={.status.used}']);
-      return used.stdout.includes('count/bays.marina.dev') ? true : undefined;
-    });
+    // (It discovers the CRD's resource on its own schedule: about 20 s here, so more room than usual.)
+    await s.waitFor(
+      'the quota counted',
+      async () => {
+        const used = await s.kubectl(['get', 'quota', 'bays', '-n', s.namespace, '-o', 'jsonpath={.status.used}']);
+        return used.stdout.includes('count/bays.marina.dev') ? true : undefined;
+      },
+      90_000,
+    );
     await s.applyBay('one', { nodes: 1 });
     const refused = await s.kubectl(['apply', '-f', '-'], {
       input: `apiVersion: marina.dev/v1alpha1
@@ -157,5 +162,5 @@ spec:
     expect(refused.stderr).toContain('count/bays.marina.dev=1');
     await s.waitReady('one');
     expect(nodesInNamespace(s)).toBe(1);
-  });
+  }, 180_000);
 });
