@@ -49,14 +49,7 @@ import {
 } from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
 import { nodeNetwork } from './network.js';
-import {
-  describeQuota,
-  holdBackForQuota,
-  MAX_NODES_ANNOTATION,
-  nodeQuotaOf,
-  quotaRoom,
-  type NodeQuota,
-} from './quota.js';
+import { autoscaleCap, describeQuota, holdBackForQuota, nodeQuotaOf, quotaRoom } from './quota.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
 import { REASONS } from './reasons.js';
@@ -187,14 +180,6 @@ const placementPhase: BayPhase = {
   },
 };
 
-/** The most nodes the bay may have under its namespace's quota, for autoscaling. */
-function quotaCapOf(quota: NodeQuota, bay: Bay): { cap: number; words: string } {
-  const cap = Math.max(0, quota.limit - quota.usedByOthers);
-  const others = quota.usedByOthers > 0 ? `, ${quota.usedByOthers} of them held by its other bays` : '';
-  const words = `namespace ${bay.metadata.namespace} allows ${quota.limit} nodes (${MAX_NODES_ANNOTATION})${others}`;
-  return { cap, words };
-}
-
 /**
  * The plan with new nodes past the namespace's node quota held back (never existing ones), and what the
  * bay now holds noted in the ledger at once, before any other bay of the namespace is planned.
@@ -320,7 +305,7 @@ const autoscalePhase: BayPhase = {
           usage,
           lastScaleUp: lastScaleUp ? new Date(lastScaleUp) : undefined,
           now: new Date(),
-          ...(scope.quota ? { quota: quotaCapOf(scope.quota, bay) } : {}),
+          ...(scope.quota ? { quota: autoscaleCap(scope.quota, bay.metadata.namespace!) } : {}),
         });
     const note = capacityNote(usage, perNode);
     scope.autoscale = { usage, decision, ...(note ? { capacityNote: note } : {}) };

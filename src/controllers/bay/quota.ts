@@ -18,6 +18,8 @@ export interface NodeQuota {
   readonly usedByOthers: number;
   /** The annotation as written, for messages. */
   readonly written: string;
+  /** Whether it is a whole number of nodes (otherwise limit is 0). */
+  readonly readable: boolean;
 }
 
 /**
@@ -55,11 +57,12 @@ export function nodeQuotaOf(
 ): NodeQuota | undefined {
   const written = namespace?.metadata?.annotations?.[MAX_NODES_ANNOTATION];
   if (written === undefined) return undefined;
-  const limit = /^\d{1,6}$/.test(written.trim()) ? Number(written.trim()) : 0;
+  const readable = /^\d{1,6}$/.test(written.trim());
+  const limit = readable ? Number(written.trim()) : 0;
   const usedByOthers = baysOfNamespace
     .filter((other) => other.metadata.uid !== bay.metadata.uid)
     .reduce((sum, other) => sum + Math.max(countedNodes(other.status?.nodes), ledger.heldBy(other)), 0);
-  return { limit, usedByOthers, written };
+  return { limit, usedByOthers, written, readable };
 }
 
 /** How many more nodes the bay may have beyond `has`; Infinity without a cap. */
@@ -72,8 +75,7 @@ export function quotaRoom(quota: NodeQuota | undefined, has: number): number {
  * `bayHolds` nodes, and `held` more wait.
  */
 export function describeQuota(quota: NodeQuota, namespace: string, bayHolds: number, held: number): string {
-  const readable = /^\d{1,6}$/.test(quota.written.trim());
-  const cap = readable
+  const cap = quota.readable
     ? `namespace ${namespace} allows ${quota.limit} nodes (annotation ${MAX_NODES_ANNOTATION})`
     : `the annotation ${MAX_NODES_ANNOTATION}=${JSON.stringify(quota.written)} of namespace ${namespace} ` +
       'is not a whole number of nodes, so none may be added';
@@ -89,4 +91,11 @@ export function holdBackForQuota<T extends { readonly state: string }>(
   let left = room;
   const kept = nodes.filter((n) => n.state !== 'new' || left-- > 0);
   return { kept, held: nodes.length - kept.length };
+}
+
+/** The most nodes the bay may have under its namespace's quota, and the quota in words, for autoscaling. */
+export function autoscaleCap(quota: NodeQuota, namespace: string): { readonly cap: number; readonly words: string } {
+  const cap = Math.max(0, quota.limit - quota.usedByOthers);
+  const others = quota.usedByOthers > 0 ? `, ${quota.usedByOthers} of them held by its other bays` : '';
+  return { cap, words: `namespace ${namespace} allows ${quota.limit} nodes (${MAX_NODES_ANNOTATION})${others}` };
 }

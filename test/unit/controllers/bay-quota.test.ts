@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BayNodeStatus } from '../../../src/api/types.generated.js';
 import {
+  autoscaleCap,
   describeQuota,
   holdBackForQuota,
   NodeQuotaLedger,
@@ -49,6 +50,14 @@ describe("a namespace's node quota", () => {
     expect(nodeQuotaOf(namespace('5'), self, [self, other], ledger)!.usedByOthers).toBe(4);
     ledger.forget(other);
     expect(nodeQuotaOf(namespace('5'), self, [self, other], ledger)!.usedByOthers).toBe(2);
+  });
+
+  it('caps autoscaling at what the other bays leave, naming the quota', () => {
+    const quota = nodeQuotaOf(namespace('5'), self, [self, other], new NodeQuotaLedger())!;
+    expect(autoscaleCap(quota, 'team-x')).toEqual({
+      cap: 3,
+      words: 'namespace team-x allows 5 nodes (marina.dev/max-nodes), 2 of them held by its other bays',
+    });
   });
 
   it('allows nothing when the annotation is not a whole number, and says so', () => {
