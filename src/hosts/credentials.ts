@@ -1,4 +1,5 @@
 import { certificateFingerprint, normalizeFingerprint } from './fingerprint.js';
+import { decodeTrustToken, InvalidTrustTokenError } from './lxd/trust.js';
 
 /**
  * What marina needs to talk to a remote host over HTTPS: its own client certificate (trusted by the
@@ -11,6 +12,11 @@ export interface TlsHostCredentials {
   readonly clientKey: string;
   /** Lowercase hex SHA-256 of the host's server certificate (DER), as `lxc info` prints it. */
   readonly serverFingerprint: string;
+  /**
+   * A trust token the host issued (`incus config trust add marina`): redeemed once, over a connection
+   * pinned to the fingerprint it carries, to make the host trust clientCertificate. Never logged.
+   */
+  readonly trustToken?: string;
 }
 
 /**
@@ -18,14 +24,16 @@ export interface TlsHostCredentials {
  *
  *   tls.crt            marina's client certificate (PEM)
  *   tls.key            its private key (PEM)
- *   serverFingerprint  sha256 of the host's certificate, hex (colons allowed)   } one of the two;
- *   server.crt         the host's certificate (PEM), pinned by its fingerprint } both must agree
+ *   serverFingerprint  sha256 of the host's certificate, hex (colons allowed)   } at least one;
+ *   server.crt         the host's certificate (PEM), pinned by its fingerprint } all given
+ *   trustToken         a trust token of the host (it carries the fingerprint)  } must agree
  */
 export const SECRET_KEYS = {
   clientCertificate: 'tls.crt',
   clientKey: 'tls.key',
   serverFingerprint: 'serverFingerprint',
   serverCertificate: 'server.crt',
+  trustToken: 'trustToken',
 } as const;
 
 export class InvalidCredentialsError extends Error {
@@ -50,6 +58,7 @@ export function credentialsFromSecretData(data: SecretData, source: string): Tls
       clientKey: decoded(SECRET_KEYS.clientKey),
       serverFingerprint: decoded(SECRET_KEYS.serverFingerprint),
       serverCertificate: decoded(SECRET_KEYS.serverCertificate),
+      trustToken: decoded(SECRET_KEYS.trustToken),
     },
     source,
   );
@@ -60,6 +69,7 @@ export interface CredentialParts {
   readonly clientKey: string | undefined;
   readonly serverFingerprint?: string | undefined;
   readonly serverCertificate?: string | undefined;
+  readonly trustToken?: string | undefined;
 }
 
 export function credentialsFromPem(parts: CredentialParts, source: string): TlsHostCredentials {
@@ -70,7 +80,8 @@ export function credentialsFromPem(parts: CredentialParts, source: string): TlsH
   if (!clientKey?.includes('PRIVATE KEY')) {
     throw new InvalidCredentialsError(source, `${SECRET_KEYS.clientKey} must hold a PEM private key`);
   }
-  return { clientCertificate, clientKey, serverFingerprint: serverPin(parts, source) };
+  const trustToken = parts.trustToken?.trim() || undefined;
+  return { clientCertificate, clientKey, serverFingerprint: serverPin(parts, source), ...(trustToken ? { trustToken } : {}) };
 }
 
 function serverPin(parts: CredentialParts, source: string): string {
@@ -81,20 +92,34 @@ function serverPin(parts: CredentialParts, source: string): string {
   }
   const fromCertificate =
     parts.serverCertificate === undefined ? undefined : fingerprintOf(parts.serverCertificate, source);
-  if (fromFingerprint !== undefined && fromCertificate !== undefined && fromFingerprint !== fromCertificate) {
+  const fromToken = parts.trustToken?.trim() ? tokenFingerprintOf(parts.trustToken, source) : undefined;
+  const pins = [
+    [SECRET_KEYS.serverFingerprint, fromFingerprint],
+    [SECRET_KEYS.serverCertificate, fromCertificate],
+    [SECRET_KEYS.trustToken, fromToken],
+  ].filter((pin): pin is [string, string] => pin[1] !== undefined);
+  const disagreeing = pins.find(([, pin]) => pin !== pins[0]![1]);
+  if (disagreeing) {
+    throw new InvalidCredentialsError(source, `${pins[0]![0]} and ${disagreeing[0]} name different host certificates`);
+  }
+  if (pins.length === 0) {
     throw new InvalidCredentialsError(
       source,
-      `${SECRET_KEYS.serverFingerprint} and ${SECRET_KEYS.serverCertificate} name different certificates`,
+      `${SECRET_KEYS.serverFingerprint}, ${SECRET_KEYS.serverCertificate} or ${SECRET_KEYS.trustToken} ` +
+        'is required to pin the host',
     );
   }
-  const pin = fromFingerprint ?? fromCertificate;
-  if (pin === undefined) {
-    throw new InvalidCredentialsError(
-      source,
-      `${SECRET_KEYS.serverFingerprint} or ${SECRET_KEYS.serverCertificate} is required to pin the host`,
-    );
+  return pins[0]![1];
+}
+
+function tokenFingerprintOf(token: string, source: string): string {
+  try {
+    return decodeTrustToken(token).fingerprint;
+  } catch (error) {
+    if (!(error instanceof InvalidTrustTokenError)) throw error;
+    // The token's own text is a secret: the message says what is wrong with it, never what it is.
+    throw new InvalidCredentialsError(source, `${SECRET_KEYS.trustToken}: ${error.message}`);
   }
-  return pin;
 }
 
 function fingerprintOf(pem: string, source: string): string {

@@ -4,6 +4,7 @@ import type { LxdOperation, LxdServer } from './api-types.js';
 import type { HostEnvironment } from '../types.js';
 import { envelopeError, expectAsync, expectSync, isErrorEnvelope, parseEnvelope } from './envelope.js';
 import { waitForOperation } from './operations.js';
+import { redeemTrustToken } from './trust.js';
 import type { HttpMethod, RawResponse, RequestBody, Transport } from './transport.js';
 
 /** What the caller was doing; the client adds the host. */
@@ -44,13 +45,18 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  */
 export class LxdClient {
   private serverInfo: Promise<ServerInfo> | undefined;
+  /** A trust token not yet redeemed: the host's one-time consent to trust this client's certificate. */
+  private trustToken: string | undefined;
 
   constructor(
     readonly transport: Transport,
     /** The host's name, for errors. */
     readonly host: string,
     readonly defaultTimeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
-  ) {}
+    trustToken?: string,
+  ) {
+    this.trustToken = trustToken;
+  }
 
   context(call: CallContext): HostErrorContext {
     return { host: this.host, ...call };
@@ -119,7 +125,7 @@ export class LxdClient {
 
   /** Throws HostAuthError unless the host trusts this client (always the case on the unix socket). */
   async requireTrusted(call: CallContext): Promise<ServerInfo> {
-    const info = await this.server(call);
+    const info = await this.serverRedeemingToken(call);
     if (!info.trusted) {
       this.serverInfo = undefined; // an admin may add the certificate; look again next time
       throw new HostAuthError(
@@ -128,6 +134,33 @@ export class LxdClient {
       );
     }
     return info;
+  }
+
+  /**
+   * `GET /1.0`; when the host does not trust this client yet and a trust token was given, the token is
+   * redeemed first (once: tokens are single-use, so a refused one is not sent again).
+   */
+  async serverRedeemingToken(call: CallContext): Promise<ServerInfo> {
+    const info = await this.server(call);
+    const token = this.trustToken;
+    if (info.trusted || token === undefined) return info;
+    this.trustToken = undefined;
+    try {
+      await redeemTrustToken(this, token);
+    } catch (error) {
+      throw new HostAuthError(
+        this.context(call),
+        `the host refused the trust token in the credentials (${reasonOf(error)}); a token is single-use and ` +
+          'may expire: issue a new one with `incus config trust add marina` or `lxc config trust add --name marina`',
+        { cause: error },
+      );
+    }
+    this.forgetServer();
+    const after = await this.server(call);
+    if (!after.trusted) {
+      throw new HostAuthError(this.context(call), 'the host took the trust token but still does not trust marina');
+    }
+    return after;
   }
 
   /** Prefix of the custom headers of file and image endpoints: LXD says X-LXD-*, Incus X-Incus-*. */
@@ -159,4 +192,8 @@ function hostEnvironment(env: LxdServer['environment']): HostEnvironment {
     ...(env?.firewall ? { firewall: env.firewall } : {}),
     ...(cgroup2 !== undefined ? { cgroup2: cgroup2 === 'true' } : {}),
   };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -21,5 +21,6 @@ export function createLxdClient(
 ): LxdClient {
   const parsed = parseEndpoint(endpoint);
   const transport = createTransport(parsed, parsed.kind === 'https' ? credentials : undefined);
-  return new LxdClient(transport, options.name ?? formatEndpoint(parsed), options.requestTimeoutMs);
+  const trustToken = parsed.kind === 'https' ? credentials?.trustToken : undefined;
+  return new LxdClient(transport, options.name ?? formatEndpoint(parsed), options.requestTimeoutMs, trustToken);
 }

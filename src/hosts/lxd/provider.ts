@@ -30,7 +30,13 @@ import { isConflict, isNotFound } from './envelope.js';
 import { execInInstance } from './exec.js';
 import { pushFile } from './files.js';
 import { findImageAlias } from './images.js';
-import { SWARM_KERNEL_MODULES, hostsFile, instanceCreateRequest, nodeInfoFromInstance } from './node-config.js';
+import {
+  SWARM_KERNEL_MODULES,
+  hostsFile,
+  instanceCreateRequest,
+  nodeInfoFromInstance,
+  staticNetworkFiles,
+} from './node-config.js';
 import { OperationOutcomeUnknownError } from './operations.js';
 
 export interface LxdProviderOptions {
@@ -203,7 +209,7 @@ export class LxdHostProvider implements HostProvider {
 
   async probe(): Promise<HostIdentity> {
     this.client.forgetServer(); // a probe must see the current trust, not a cached answer
-    const server = await this.client.server({ operation: 'probe' });
+    const server = await this.client.serverRedeemingToken({ operation: 'probe' });
     return { server: server.kind, version: server.version, trusted: server.trusted, environment: server.environment };
   }
 
@@ -269,12 +275,19 @@ export class LxdHostProvider implements HostProvider {
 
   /**
    * The image keeps the build machine's /etc/hostname, and systemd sets the hostname from that file
-   * at boot: each node gets its own before it first starts.
+   * at boot: each node gets its own before it first starts, and its fixed address when the bridge it
+   * is on hands out none.
    */
   private async writeIdentity(spec: NodeSpec): Promise<void> {
     const hostname = spec.hostname ?? spec.name;
     await pushFile(this.client, spec.name, { path: '/etc/hostname', content: `${hostname}\n`, mode: 0o644 });
     await pushFile(this.client, spec.name, { path: '/etc/hosts', content: hostsFile(hostname), mode: 0o644 });
+    const { ipv4Address, staticIpv4 } = spec.network;
+    if (ipv4Address !== undefined && staticIpv4 !== undefined) {
+      const files = staticNetworkFiles(ipv4Address, staticIpv4);
+      await pushFile(this.client, spec.name, { path: '/etc/network/interfaces', content: files.interfaces, mode: 0o644 });
+      await pushFile(this.client, spec.name, { path: '/etc/resolv.conf', content: files.resolvConf, mode: 0o644 });
+    }
   }
 
   private async adopt(instance: LxdInstance, spec: NodeSpec, call: CallContext): Promise<EnsuredNode> {

@@ -62,19 +62,16 @@ export function decodeTrustToken(token: string): TrustToken {
 /**
  * Redeems a trust token over HTTPS with marina's client certificate, making that certificate trusted.
  * The client must pin `decodeTrustToken(token).fingerprint`, so the secret only goes to the host that
- * issued it. LXD with `explicit_trust_token` and Incus take the token as `trust_token`; older LXD
- * (5.0) takes it in the `password` field.
+ * issued it. LXD 5.0 takes the token in the `password` field, newer LXD and Incus in `trust_token`;
+ * which one a host is cannot be told before it trusts the client (Incus 6.0 lists no
+ * `explicit_trust_token` extension, and answers a token sent as `password` alone with success while
+ * trusting nothing), so both fields carry it: each daemon reads its own and ignores the other.
  */
 export async function redeemTrustToken(client: LxdClient, token: string): Promise<TrustResult> {
   const call: CallContext = { operation: 'redeem-trust-token' };
   const server = await client.server();
   if (server.trusted) return 'already-trusted';
-  // An untrusted client cannot see `environment.server`; LXD still lists its API extensions to it,
-  // Incus lists none — and always takes `trust_token`.
-  const explicit = server.apiExtensions.length === 0 || server.apiExtensions.includes('explicit_trust_token');
-  const body: CertificatesPost = explicit
-    ? { type: 'client', trust_token: token.trim() }
-    : { type: 'client', password: token.trim() };
+  const body: CertificatesPost = { type: 'client', trust_token: token.trim(), password: token.trim() };
   const result = await postCertificate(client, body, call);
   client.forgetServer();
   return result;
