@@ -2,8 +2,10 @@
 # Prepares this machine for marina's tests, idempotently, with caches under ${MARINA_CACHE:-~/.cache/marina}:
 #   1. the Kubernetes test binaries (kube-apiserver, kube-controller-manager, etcd, kubectl), built once with Go;
 #   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
-#   3. the node image, built once with debootstrap and imported under its alias (`marina image build`,
-#      so run `npm ci && npm run build` first);
+#      the Incus host beside it (tools/setup-incus-host.sh) and the network both share
+#      (tools/setup-host-network.sh), for the fleet tests;
+#   3. the node image, built once with debootstrap and imported under its alias on both hosts (`marina
+#      image build`, so run `npm ci && npm run build` first);
 #   4. the docker CLI and busybox-static for the e2e workloads, lua5.1 for the Argo CD health checks,
 #      dockerd (never started as a service here) for the test that runs the operator image, tcpdump to
 #      look at what crosses a bay's bridge.
@@ -38,8 +40,14 @@ lxd_env="$(bash "$here/setup-lxd-host.sh")"
 socket="$(sed -n 's/^MARINA_LXD_SOCKET=//p' <<<"$lxd_env")"
 echo "setup-test-host: LXD host ready at ${socket}" >&2
 
+incus_env="$(bash "$here/setup-incus-host.sh")"
+incus_socket="$(sed -n 's/^MARINA_INCUS_SOCKET=//p' <<<"$incus_env")"
+echo "setup-test-host: Incus host ready at ${incus_socket}" >&2
+bash "$here/setup-host-network.sh" >/dev/null
+
 if [ -f "$repo/dist/cli/main.js" ]; then
   node "$repo/dist/cli/main.js" image build --endpoint "$socket"
+  node "$repo/dist/cli/main.js" image build --endpoint "$incus_socket"
 else
   echo "setup-test-host: dist/ not built; the e2e tests will build the node image themselves" >&2
 fi

@@ -4,7 +4,8 @@ import { isIP } from 'node:net';
 /**
  * The part of Kubernetes' CEL network library (k8s.io/apiserver/pkg/cel/library/cidr.go and ip.go)
  * that marina's CRD rules use, so `marina validate` judges them offline as the apiserver does:
- * isCIDR(string), cidr(string), and on a CIDR: ip(), masked(), prefixLength(); on an IP: family().
+ * isCIDR(string), cidr(string), isIP(string), ip(string); on a CIDR: ip(), masked(), prefixLength(),
+ * containsIP(string), containsCIDR(string); on an IP: family().
  */
 
 export class CelIp {
@@ -26,6 +27,14 @@ export class CelCidr {
     const hostBits = BigInt(bits - this.prefixLength);
     const value = (this.ip.value >> hostBits) << hostBits;
     return new CelCidr(new CelIp(this.ip.family, value), this.prefixLength);
+  }
+
+  containsIp(ip: CelIp): boolean {
+    return ip.family === this.ip.family && new CelCidr(ip, this.prefixLength).masked().equals(this.masked());
+  }
+
+  containsCidr(other: CelCidr): boolean {
+    return other.prefixLength >= this.prefixLength && this.containsIp(other.ip);
   }
 
   equals(other: CelCidr): boolean {
@@ -65,6 +74,12 @@ export function parseCidr(text: string): CelCidr | undefined {
   return prefixLength <= (ip.family === 4 ? 32 : 128) ? new CelCidr(ip, prefixLength) : undefined;
 }
 
+function requireIp(text: string): CelIp {
+  const parsed = parseIp(text);
+  if (!parsed) throw new Error(`IP Address '${text}' parse error during conversion from string`);
+  return parsed;
+}
+
 function requireCidr(text: string): CelCidr {
   const parsed = parseCidr(text);
   if (!parsed) throw new Error(`network address parse error during conversion from string: ${text}`);
@@ -78,6 +93,22 @@ export function celEnvironment(): Environment {
     .registerType('net.CIDR', CelCidr)
     .registerFunction('isCIDR(string): bool', (text: string) => parseCidr(text) !== undefined)
     .registerFunction('cidr(string): net.CIDR', requireCidr)
+    .registerFunction('isIP(string): bool', (text: string) => parseIp(text) !== undefined)
+    .registerFunction('ip(string): net.IP', requireIp)
+    .registerFunction({
+      name: 'containsIP',
+      receiverType: 'net.CIDR',
+      returnType: 'bool',
+      handler: (c: CelCidr, text: string) => c.containsIp(requireIp(text)),
+      params: [{ name: 'ip', type: 'string' }],
+    })
+    .registerFunction({
+      name: 'containsCIDR',
+      receiverType: 'net.CIDR',
+      returnType: 'bool',
+      handler: (c: CelCidr, text: string) => c.containsCidr(requireCidr(text)),
+      params: [{ name: 'cidr', type: 'string' }],
+    })
     .registerFunction({
       name: 'ip',
       receiverType: 'net.CIDR',

@@ -281,14 +281,22 @@ export interface AggregateHost {
 
 /** Where nodes get their network interface on every host. */
 export interface HostAggregateNetwork {
-  /** isolated (the default) gives every bay a bridge of its own on each host, with a subnet from subnetPool, fixed node addresses and anti-spoofing filters: a node can reach no node of another bay. shared attaches the nodes of every bay to one bridge: for a single tenant, no walls between bays. */
-  mode: 'isolated' | 'shared';
-  /** shared mode only. The LXD-managed bridge network every node attaches to; it hands out their addresses. */
+  /** isolated (the default) gives every bay a bridge of its own on each host, with a subnet from subnetPool, fixed node addresses and anti-spoofing filters: a node can reach no node of another bay. shared attaches the nodes of every bay to one bridge: for a single tenant, no walls between bays. Both keep each bay on one host (a host NATs its own bridges). bridged attaches the nodes to a bridge onto the hosts' own network, with addresses from nodeAddresses: bays may span hosts; no walls between bays beyond anti-spoofing. */
+  mode: 'isolated' | 'shared' | 'bridged';
+  /** shared mode: the LXD-managed bridge network every node attaches to; it hands out their addresses. bridged mode: the bridge on every host that holds the host's link to the hosts' network (same name on every host, for example br0). */
   bridge: string;
   /** isolated mode only. The private IPv4 range the bays' own bridges take their subnets from. It must not overlap any other network of the hosts; a node cannot reach any address of the pool outside its own bay. */
   subnetPool: string;
   /** isolated mode only. The size of each bay's subnet on a host, as a prefix length (24 holds 245 node indexes). */
   baySubnetPrefixLength: number;
+  /** bridged mode only. The IPv4 network the hosts' bridges are on, for example 10.0.50.0/24. */
+  subnet?: string;
+  /** bridged mode only. The router of that network, the nodes' default route. */
+  gateway?: string;
+  /** bridged mode only. The part of subnet reserved for bay nodes, as a range such as 10.0.50.128/25: marina gives each node a fixed address from it. Nothing else on the network may use it. */
+  nodeAddresses?: string;
+  /** bridged mode only. DNS servers the nodes use. Omitted, the gateway. */
+  nameservers?: string[];
 }
 
 /** How much of each host's capacity may be reserved by node flavors: the ratio of reserved to physical CPU and memory. 1 means no overcommit. */

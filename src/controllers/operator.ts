@@ -10,6 +10,7 @@ import { hostsChanged } from './aggregate/status.js';
 import { DEFAULT_NODE_TIMEOUTS, type NodeDockerFactory, type NodeTimeouts, type ServedCertificateReader } from './bay/deps.js';
 import { nodeDocker, nodeServedCertificate } from './bay/nodes.js';
 import { PlacementLedger } from './bay/placement.js';
+import { NodeAddressBook } from './bay/node-addresses.js';
 import { MAX_NODES_ANNOTATION, NodeQuotaLedger } from './bay/quota.js';
 import { REASONS } from './bay/reasons.js';
 import { bayReconciler } from './bay/reconcile.js';
@@ -122,6 +123,7 @@ export function registerControllers(mgr: Manager, opts: OperatorOptions): Operat
       events: mgr.eventRecorder('marina.dev/bay-controller'),
       ledger: new PlacementLedger(),
       quotaLedger: new NodeQuotaLedger(),
+      addressBook: new NodeAddressBook(),
       docker: opts.docker ?? nodeDocker,
       servedCertificate: opts.servedCertificate ?? nodeServedCertificate,
       metrics,

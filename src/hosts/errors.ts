@@ -101,7 +101,7 @@ export class NodeConflictError extends HostError {
 export class BayNetworkError extends HostError {
   constructor(
     context: HostErrorContext,
-    readonly kind: 'name-taken' | 'pool-full' | 'subnet-full',
+    readonly kind: 'name-taken' | 'pool-full' | 'subnet-full' | 'misconfigured',
     detail: string,
   ) {
     super('conflict', context, detail);

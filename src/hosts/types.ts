@@ -45,6 +45,17 @@ export interface NodeNetwork {
    * a node cannot pose as another. Needs ipv4Address.
    */
   readonly antiSpoofing?: boolean;
+  /**
+   * The node configures ipv4Address itself (written into it before first boot): for a bridge onto the
+   * hosts' own network, where no DHCP server of the host hands out addresses. Needs ipv4Address.
+   */
+  readonly staticIpv4?: StaticIpv4;
+}
+
+export interface StaticIpv4 {
+  readonly prefixLength: number;
+  readonly gateway: string;
+  readonly nameservers: readonly string[];
 }
 
 /** Who a bay's own network belongs to: the bay, by uid (a re-created bay of the same name gets another). */
@@ -93,6 +104,8 @@ export interface NodeInfo {
   readonly ownership: NodeOwnership | undefined;
   /** The global IPv4 address of eth0, once the node is running and its DHCP client got one. */
   readonly ipv4Address: string | undefined;
+  /** The fixed address its NIC is configured with (NodeNetwork.ipv4Address), running or not. */
+  readonly reservedIpv4Address?: string;
   /** Resources as configured on the host (what the node is limited to). */
   readonly limits: Partial<NodeFlavor>;
   readonly createdAt: Date | undefined;

@@ -1,6 +1,6 @@
 import { formatBytes } from '../api/quantity.js';
 import { selectorMatches } from './selector.js';
-import type { HostCandidate, PlacementRequest } from './types.js';
+import { hostKey, type HostCandidate, type NetworkReach, type PlacementRequest } from './types.js';
 
 /**
  * Filters, in the spirit of Nova's scheduler: each looks at one host for one node and either passes it or
@@ -8,9 +8,15 @@ import type { HostCandidate, PlacementRequest } from './types.js';
  */
 export type FilterVerdict = { readonly pass: true } | { readonly pass: false; readonly reason: string; readonly message: string };
 
+/** Where the bay's nodes already are (placed earlier, or in this round), and how far each host reaches. */
+export interface BayWhereabouts {
+  readonly hosts: ReadonlySet<string>;
+  readonly reachOf: (hostKey: string) => NetworkReach;
+}
+
 export interface HostFilter {
   readonly name: string;
-  check(host: HostCandidate, request: PlacementRequest): FilterVerdict;
+  check(host: HostCandidate, request: PlacementRequest, bay: BayWhereabouts): FilterVerdict;
 }
 
 const PASS: FilterVerdict = { pass: true };
@@ -68,4 +74,42 @@ export const diskFits: HostFilter = {
   },
 };
 
-export const defaultFilters: readonly HostFilter[] = [aggregateMatchesSelector, namespaceAllowed, hostReady, hostNotCordoned, cpuFits, memoryFits, diskFits];
+/**
+ * A bay's nodes must reach each other: a host whose network keeps nodes to itself takes a node only when
+ * the bay has none elsewhere, and a host on an aggregate's own network only when the bay's other nodes
+ * are on that aggregate's hosts.
+ */
+export const networkReaches: HostFilter = {
+  name: 'NetworkReach',
+  check(host, _req, bay) {
+    const here = hostKey(host.aggregate, host.host);
+    const reach = host.networkReach ?? 'routed';
+    const apart = [...bay.hosts].find((key) => key !== here && !joins(here, reach, key, bay.reachOf(key)));
+    if (apart === undefined) return PASS;
+    const why =
+      reach === 'host' || bay.reachOf(apart) === 'host'
+        ? 'the isolated network of an aggregate keeps a bay on one host'
+        : 'nodes on different aggregates\' own networks cannot reach each other';
+    return fail('NetworkUnreachable', `the bay already has nodes on ${apart}: ${why} (network mode bridged spans hosts)`);
+  },
+};
+
+/** Whether a node on `a` and a node on `b` (different hosts) can reach each other. */
+function joins(a: string, reachA: NetworkReach, b: string, reachB: NetworkReach): boolean {
+  if (reachA === 'host' || reachB === 'host') return false;
+  if (reachA === 'routed' && reachB === 'routed') return true;
+  return reachA === reachB && aggregateOf(a) === aggregateOf(b);
+}
+
+const aggregateOf = (key: string): string => key.slice(0, key.indexOf('/'));
+
+export const defaultFilters: readonly HostFilter[] = [
+  aggregateMatchesSelector,
+  namespaceAllowed,
+  hostReady,
+  hostNotCordoned,
+  networkReaches,
+  cpuFits,
+  memoryFits,
+  diskFits,
+];

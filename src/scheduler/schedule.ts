@@ -1,4 +1,4 @@
-import { defaultFilters, type HostFilter } from './filters.js';
+import { defaultFilters, type BayWhereabouts, type HostFilter } from './filters.js';
 import {
   hostKey,
   type BayFootprint,
@@ -38,12 +38,16 @@ export function scheduleNodes(
   const placements: Placement[] = [];
   const unschedulable: Unschedulable[] = [];
 
+  const reach = new Map(hosts.map((h) => [hostKey(h.aggregate, h.host), h.networkReach ?? 'routed'] as const));
+  const reachOf = (key: string) => reach.get(key) ?? 'routed';
+
   // Managers first: they need distinct hosts most, and a swarm is useless without them.
   const ordered = [...nodes].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'manager' ? -1 : 1));
   for (const node of ordered) {
     const rejections: Rejection[] = [];
+    const bay: BayWhereabouts = { hosts: new Set([...nodesByHost].filter(([, n]) => n > 0).map(([k]) => k)), reachOf };
     const fitting = candidates.filter((host) => {
-      const rejection = firstRejection(host, request, filters);
+      const rejection = firstRejection(host, request, bay, filters);
       if (rejection) rejections.push(rejection);
       return !rejection;
     });
@@ -62,9 +66,14 @@ export function scheduleNodes(
   return { placements: placements.sort((a, b) => a.index - b.index), unschedulable: unschedulable.sort((a, b) => a.index - b.index) };
 }
 
-function firstRejection(host: HostCandidate, request: PlacementRequest, filters: readonly HostFilter[]): Rejection | undefined {
+function firstRejection(
+  host: HostCandidate,
+  request: PlacementRequest,
+  bay: BayWhereabouts,
+  filters: readonly HostFilter[],
+): Rejection | undefined {
   for (const filter of filters) {
-    const verdict = filter.check(host, request);
+    const verdict = filter.check(host, request, bay);
     if (!verdict.pass) return { aggregate: host.aggregate, host: host.host, reason: verdict.reason, message: verdict.message };
   }
   return undefined;

@@ -24,7 +24,15 @@ export interface HostCandidate {
   /** Flavor sizes already reserved on the host by marina's nodes (of every bay). */
   readonly allocated: Resources;
   readonly overcommit: { readonly cpu: number; readonly memory: number };
+  /**
+   * How far the host's nodes reach over the aggregate's network mode: `host` (each host NATs its own
+   * bridges: a bay stays on one host), `aggregate` (a network every host of the aggregate is on) or
+   * `routed` (the hosts route each other's bridges: any host of such an aggregate). Default routed.
+   */
+  readonly networkReach?: NetworkReach;
 }
+
+export type NetworkReach = 'host' | 'aggregate' | 'routed';
 
 export interface PlacementRequest {
   readonly namespace: string;
@@ -39,7 +47,7 @@ export interface NodeToPlace {
   readonly role: NodeRole;
 }
 
-/** Where the bay's existing nodes run, so new ones spread and managers avoid each other. */
+/** Where the bay's existing nodes run, so new ones spread, managers avoid each other and all can meet. */
 export interface BayFootprint {
   readonly nodesByHost: ReadonlyMap<string, number>;
   readonly managersByHost: ReadonlyMap<string, number>;

@@ -54,8 +54,8 @@ export async function probeHost(
     const [view, image, bridge] = await Promise.all([
       inventory.observe(key, provider, 0),
       provider.findImage(aggregate.spec.image),
-      // Isolated mode makes each bay's bridge itself; only shared mode needs one to exist.
-      aggregate.spec.network.mode === 'shared' ? provider.getBridge(aggregate.spec.network.bridge) : true,
+      // Isolated mode makes each bay's bridge itself; shared and bridged modes need theirs to exist.
+      aggregate.spec.network.mode !== 'isolated' ? provider.getBridge(aggregate.spec.network.bridge) : true,
     ]);
     if (!view.ok) throw view.error;
     inventory.setImage(key, aggregate.spec.image, image?.fingerprint);

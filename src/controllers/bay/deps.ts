@@ -8,6 +8,7 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { NamespaceObject } from '../kinds.js';
 import type { MarinaMetrics } from '../metrics.js';
 import type { PlacementLedger } from './placement.js';
+import type { NodeAddressBook } from './node-addresses.js';
 import type { NodeQuotaLedger } from './quota.js';
 import type { SecretAccess } from './secrets.js';
 
@@ -59,6 +60,8 @@ export interface BayControllerDeps {
   readonly ledger: PlacementLedger;
   /** What each bay holds against its namespace's node quota, noted as it is planned. */
   readonly quotaLedger: NodeQuotaLedger;
+  /** Node addresses granted on the hosts' networks (bridged mode) and not yet seen on a host. */
+  readonly addressBook: NodeAddressBook;
   readonly docker: NodeDockerFactory;
   readonly servedCertificate: ServedCertificateReader;
   readonly metrics?: MarinaMetrics;

@@ -96,11 +96,12 @@ function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason:
   return transient(phase === 'certificates' ? REASONS.certificatesFailed : REASONS.internalError);
 }
 
-/** A full pool frees up when bays are deleted; a taken name or a full subnet needs a person. */
+/** A full pool (or range) frees up when bays are deleted; a taken name, a full subnet or missing settings need a person. */
 const BAY_NETWORK_VERDICTS: Record<BayNetworkError['kind'], { kind: FailureKind; reason: Reason }> = {
   'name-taken': terminal(REASONS.bayNetworkConflict),
   'pool-full': transient(REASONS.subnetPoolFull),
   'subnet-full': terminal(REASONS.baySubnetFull),
+  misconfigured: terminal(REASONS.bayNetworkRejected),
 };
 
 const isNodeConfiguration = (operation: string): boolean =>

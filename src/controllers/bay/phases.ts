@@ -1,4 +1,4 @@
-import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
+import type { Bay, BayNodeStatus, HostAggregate } from '../../api/types.generated.js';
 import {
   isNodeGone,
   nodeDrift,
@@ -48,7 +48,7 @@ import {
   rotationAtStart,
 } from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
-import { nodeNetwork } from './network.js';
+import { nodeNetwork, type BridgedNodeContext } from './network.js';
 import { autoscaleCap, describeQuota, holdBackForQuota, nodeQuotaOf, quotaRoom } from './quota.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
@@ -643,6 +643,7 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
     );
   } else if (outcome.created) {
     deps.ledger.settle(name);
+    deps.addressBook.settle(name);
   }
 }
 
@@ -657,7 +658,8 @@ async function provisionNode(
 ): Promise<NodeOutcome> {
   let network: NodeNetwork;
   try {
-    network = await nodeNetwork(scope.networks, scope.bay, ref, n.index);
+    const bridged = () => bridgedContext(scope, deps, ref.aggregate, n, name);
+    network = await nodeNetwork(scope.networks, scope.bay, ref, n.index, bridged);
   } catch (err) {
     return { ok: false, stage: 'provision', failure: classifyFailure('nodes', err, name) };
   }
@@ -672,6 +674,36 @@ async function provisionNode(
     recorded: n.recorded,
   };
   return bringUpNode(deps, scope.bay, scope.pki!, target, renewalOf(scope), ctx.signal);
+}
+
+/**
+ * Where a node stands on its aggregate's network: the address its instance (or status) has, and those
+ * of every other node on that network, from the hosts' last observations and from every bay's status (a
+ * host that does not answer still has its nodes).
+ */
+function bridgedContext(
+  scope: BayScope,
+  deps: BayControllerDeps,
+  aggregate: HostAggregate,
+  n: PlannedNode,
+  name: string,
+): BridgedNodeContext {
+  const found = scope.discovery?.discovered.find((d) => d.name === name);
+  const current = found?.info?.reservedIpv4Address ?? n.recorded?.address;
+  const taken = new Set<string>();
+  for (const ref of scope.discovery?.hosts.values() ?? []) {
+    if (ref.aggregate.metadata.name !== aggregate.metadata.name || !ref.view?.ok) continue;
+    for (const node of ref.view.nodes.values()) {
+      const address = node.reservedIpv4Address ?? node.ipv4Address;
+      if (node.name !== name && address !== undefined) taken.add(address);
+    }
+  }
+  for (const bay of deps.bays.list()) {
+    for (const node of bay.status?.nodes ?? []) {
+      if (node.name !== name && node.address !== undefined) taken.add(node.address);
+    }
+  }
+  return { book: deps.addressBook, node: name, current, taken };
 }
 
 /**

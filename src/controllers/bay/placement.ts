@@ -1,6 +1,14 @@
-import type { Bay } from '../../api/types.generated.js';
+import type { Bay, HostAggregate } from '../../api/types.generated.js';
 import { parseBytes } from '../../api/quantity.js';
-import { scheduleNodes, type BayFootprint, type HostCandidate, type NodeToPlace, type PlacementRequest, type ScheduleResult } from '../../scheduler/index.js';
+import {
+  scheduleNodes,
+  type BayFootprint,
+  type HostCandidate,
+  type NetworkReach,
+  type NodeToPlace,
+  type PlacementRequest,
+  type ScheduleResult,
+} from '../../scheduler/index.js';
 import type { Discovery, HostRef } from './discovery.js';
 import { hostKey } from './names.js';
 import type { NodePlan } from './plan.js';
@@ -94,6 +102,16 @@ function footprintOf(plan: NodePlan): BayFootprint {
   return { nodesByHost, managersByHost };
 }
 
+/**
+ * isolated: each bay's bridge is NATed by its host. bridged: the aggregate's hosts share one network.
+ * shared: marina trusts the admin that the hosts route each other's bridges (simulated hosts do).
+ */
+const NETWORK_REACH: Readonly<Record<HostAggregate['spec']['network']['mode'], NetworkReach>> = {
+  isolated: 'host',
+  bridged: 'aggregate',
+  shared: 'routed',
+};
+
 export function candidatesOf(discovery: Discovery, ledger: PlacementLedger | undefined, existing: ReadonlySet<string>, now: number): HostCandidate[] {
   return [...discovery.hosts.values()].map((ref) => candidate(ref, discovery, ledger, existing, now));
 }
@@ -108,6 +126,7 @@ function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLedger |
     ...(aggregate.spec.allowedNamespaces ? { allowedNamespaces: aggregate.spec.allowedNamespaces } : {}),
     cordoned: host.cordoned,
     overcommit: aggregate.spec.overcommit,
+    networkReach: NETWORK_REACH[aggregate.spec.network.mode],
   };
   const notReady = (reason: string): HostCandidate => ({ ...base, ready: false, notReadyReason: reason, capacity: { cpu: 0, memoryBytes: 0 }, allocated: { cpu: 0, memoryBytes: 0 } });
   if (discovery.unreachable.has(ref.key) || !ref.provider || !ref.view?.ok) return notReady(discovery.unreachable.get(ref.key) ?? 'unreachable');

@@ -1,5 +1,5 @@
 import { ownershipFromConfig, ownershipToConfig } from '../ownership.js';
-import type { NodeFlavor, NodeInfo, NodeSpec, NodeStatus } from '../types.js';
+import type { NodeFlavor, NodeInfo, NodeSpec, NodeStatus, StaticIpv4 } from '../types.js';
 import type { ConfigMap, DeviceMap, InstancesPost, LxdInstance, LxdInstanceState } from './api-types.js';
 import { formatBytes, parseBytes, parseCount, parseCpuLimit } from './units.js';
 
@@ -121,6 +121,7 @@ export function nodeInfoFromInstance(
     status: STATUS[state?.status ?? instance.status] ?? 'unknown',
     ownership: ownershipFromConfig(config),
     ipv4Address: eth0Address(state),
+    ...reservedAddress(instance),
     limits: nodeLimits(instance),
     createdAt: createdAt && !Number.isNaN(createdAt.getTime()) ? createdAt : undefined,
     imageFingerprint: config['volatile.base_image'],
@@ -143,6 +144,11 @@ function nodeLimits(instance: LxdInstance): Partial<NodeFlavor> {
   return limits;
 }
 
+function reservedAddress(instance: LxdInstance): { reservedIpv4Address?: string } {
+  const address = instance.devices?.eth0?.['ipv4.address'];
+  return address && address !== 'none' ? { reservedIpv4Address: address } : {};
+}
+
 /** eth0's global IPv4 address; docker0 and friends appear once Docker runs and are ignored. */
 function eth0Address(state: LxdInstanceState | null | undefined): string | undefined {
   const addresses = state?.network?.eth0?.addresses ?? [];
@@ -159,4 +165,25 @@ export function hostsFile(hostname: string): string {
     'ff02::2\tip6-allrouters',
     '',
   ].join('\n');
+}
+
+/**
+ * The node's network configuration when it sets its own address (ifupdown reads it at boot): the image's
+ * default asks DHCP, which only a host's managed bridge offers. resolvConf goes with it (dhclient would
+ * otherwise write it).
+ */
+export function staticNetworkFiles(address: string, ipv4: StaticIpv4): { interfaces: string; resolvConf: string } {
+  const interfaces = [
+    '# marina node: a fixed address on the hosts\' network.',
+    'auto lo',
+    'iface lo inet loopback',
+    '',
+    'auto eth0',
+    'iface eth0 inet static',
+    `  address ${address}/${ipv4.prefixLength}`,
+    `  gateway ${ipv4.gateway}`,
+    '',
+  ].join('\n');
+  const resolvConf = ipv4.nameservers.map((server) => `nameserver ${server}\n`).join('');
+  return { interfaces, resolvConf };
 }

@@ -71,7 +71,7 @@ export interface BayView {
     endpoint?: string;
     readyNodes?: number;
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    nodes?: { name: string; address?: string; role: string; state?: string; ready?: boolean; index: number; swarmNodeID?: string; certificateSerial?: string }[];
+    nodes?: { name: string; address?: string; role: string; state?: string; ready?: boolean; index: number; host?: string; swarmNodeID?: string; certificateSerial?: string }[];
     certificates?: {
       rotation?: { kind: string; step: string; reason: string };
       handledRequests?: Record<string, string>;

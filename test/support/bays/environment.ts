@@ -14,15 +14,16 @@ import {
 import { ensureOperatorNamespace, kubectlFor, mustKubectl, type Kubectl } from '../kubectl.js';
 import {
   inNamespace,
+  leftByCrashedRuns,
   lxcFor,
   lxdTestHost,
-  MARINA_KEYS,
   sweepBayNetworks,
   sweepInstances,
   testNodeImage,
 } from '../lxd/index.js';
-import type { LxcCli, LxcInstance, LxdTestHost } from '../lxd/index.js';
+import type { LxcCli, LxdTestHost } from '../lxd/index.js';
 import { bayYaml, getBay, hostAggregateYaml, type BaySpecInput, type BayView, type E2eNetwork } from './cluster.js';
+import { forgetFleetTrust, prepareFleet, type TrustedClient } from './fleet.js';
 import { OperatorProcess } from './operator.js';
 
 export interface BayTestEnvironment {
@@ -35,6 +36,8 @@ export interface BayTestEnvironment {
   /** The real `lxc` CLI on the host: how a test looks at nodes (and interferes with them) behind marina's back. */
   lxc: LxcCli;
   operator: OperatorProcess;
+  /** Set in beforeAll for `hosts: 'fleet'`. */
+  fleet?: FleetHosts;
   applyBay(name: string, spec: BaySpecInput): Promise<void>;
   /** kubectl wait for Ready; on failure the error carries the bay's status and the operator's last log lines. */
   waitReady(name: string): Promise<BayView>;
@@ -53,6 +56,22 @@ export interface BayTestEnvironment {
 export interface BayTestOptions {
   /** The aggregate's network mode; shared (the test host's bridge) unless a file is about walls. */
   readonly network?: E2eNetwork;
+  /**
+   * fleet: two real hosts over HTTPS, LXD and the Incus daemon beside it, trusted through trust tokens,
+   * on the network they share (bridged mode). Default: the LXD host over its unix socket.
+   */
+  readonly hosts?: 'local' | 'fleet';
+}
+
+/** The second host of a fleet environment, and the two hosts as the aggregate names them. */
+export interface FleetHosts {
+  readonly incusHost: LxdTestHost;
+  /** The real `incus` CLI. */
+  readonly incus: LxcCli;
+  /** Host names in the aggregate → the daemon's CLI. */
+  readonly byName: ReadonlyMap<string, LxcCli>;
+  /** The SHA-256 fingerprint of the client certificate marina presents to both hosts. */
+  readonly clientFingerprint: string;
 }
 
 export function useBayTestEnvironment(prefix: string, options: BayTestOptions = {}): BayTestEnvironment {
@@ -78,6 +97,7 @@ export function useBayTestEnvironment(prefix: string, options: BayTestOptions = 
       return getBay(kubectl, namespace, name);
     },
   } as BayTestEnvironment;
+  const trustedByFleet: TrustedClient[] = [];
 
   beforeAll(async () => {
     // Keys of Secrets deleted during the file (a bay deleted under Delete) must still be recognised.
@@ -89,9 +109,16 @@ export function useBayTestEnvironment(prefix: string, options: BayTestOptions = 
     await ensureOperatorNamespace(kubectl);
     await mustKubectl(kubectl, ['create', 'namespace', namespace]);
     await mustKubectl(kubectl, ['label', 'namespace', namespace, 'tenant=true']);
-    await mustKubectl(kubectl, ['apply', '-f', '-'], {
-      input: hostAggregateYaml(aggregate, env.host, options.network),
-    });
+    if (options.hosts === 'fleet') {
+      const fleet = await prepareFleet(kubectl, namespace, env.host, env.lxc, prefix);
+      env.fleet = fleet.hosts;
+      trustedByFleet.push(...fleet.trusted);
+      await mustKubectl(kubectl, ['apply', '-f', '-'], { input: fleet.aggregateYaml(aggregate) });
+    } else {
+      await mustKubectl(kubectl, ['apply', '-f', '-'], {
+        input: hostAggregateYaml(aggregate, env.host, options.network),
+      });
+    }
     env.operator = new OperatorProcess(kubeconfig);
     env.operator.start();
     await mustKubectl(kubectl, ['wait', '--for=condition=Ready', '--timeout=120s', `hostaggregate/${aggregate}`]);
@@ -122,6 +149,8 @@ export function useBayTestEnvironment(prefix: string, options: BayTestOptions = 
       await sweepInstances(env.lxc, inNamespace(namespace));
       await sweepBayNetworks(env.lxc, namespace);
     }
+    if (env.fleet) await sweepInstances(env.fleet.incus, inNamespace(namespace));
+    await forgetFleetTrust(kubectl, trustedByFleet);
     let leaks = '';
     try {
       const operatorLog = logTexts('operator log', env.operator?.logLines() ?? []);
@@ -134,18 +163,6 @@ export function useBayTestEnvironment(prefix: string, options: BayTestOptions = 
   });
 
   return env;
-}
-
-/**
- * Nodes of earlier runs of the file that died before their afterAll (a killed worker): only old ones,
- * so that a concurrent run's nodes are left alone.
- */
-function leftByCrashedRuns(prefix: string, olderThanMs = 2 * 60 * 60_000): (instance: LxcInstance) => boolean {
-  const cutoff = Date.now() - olderThanMs;
-  return (instance) => {
-    const namespace = instance.config[MARINA_KEYS.namespace] ?? '';
-    return (namespace === prefix || namespace.startsWith(`${prefix}-`)) && instance.createdAt.getTime() < cutoff;
-  };
 }
 
 /**

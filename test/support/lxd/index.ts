@@ -1,6 +1,6 @@
 // Shared set-up for tests that need the real LXD host (hosts, swarm and bay e2e suites).
-export { lxdTestHost } from './host.js';
-export type { LxdTestHost } from './host.js';
+export { hostNetwork, incusTestHost, lxdTestHost } from './host.js';
+export type { HostNetwork, LxdTestHost } from './host.js';
 export { makeClientIdentity, trustedTestIdentity } from './certificates.js';
 export type { ClientIdentity } from './certificates.js';
 export { testNodeImage } from './image.js';
@@ -21,6 +21,7 @@ export {
   MARINA_KEYS,
   inNamespace,
   instanceNames,
+  leftByCrashedRuns,
   lxcFor,
   marinaKeys,
   nodeIndex,

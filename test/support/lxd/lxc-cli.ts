@@ -51,22 +51,43 @@ interface LxcListEntry {
 export class LxcCli {
   private readonly env: NodeJS.ProcessEnv;
 
-  /** `socketEndpoint` is the host's `unix://` endpoint; the CLI finds the socket through LXD_SOCKET. */
-  constructor(socketEndpoint: string) {
-    if (!socketEndpoint.startsWith('unix://')) throw new Error(`lxc needs a unix socket, not ${socketEndpoint}`);
-    this.env = { ...process.env, LXD_SOCKET: socketEndpoint.slice('unix://'.length) };
+  /**
+   * `socketEndpoint` is the host's `unix://` endpoint; the CLI finds the socket through LXD_SOCKET
+   * (`incus`: INCUS_SOCKET). The two CLIs take the same commands for everything the tests do.
+   */
+  constructor(
+    socketEndpoint: string,
+    readonly command: 'lxc' | 'incus' = 'lxc',
+  ) {
+    if (!socketEndpoint.startsWith('unix://')) throw new Error(`${command} needs a unix socket, not ${socketEndpoint}`);
+    const socketVariable = command === 'incus' ? 'INCUS_SOCKET' : 'LXD_SOCKET';
+    this.env = { ...process.env, [socketVariable]: socketEndpoint.slice('unix://'.length) };
   }
 
-  /** Runs `lxc` with the arguments; never throws on a non-zero exit. */
+  /** Runs the CLI with the arguments; never throws on a non-zero exit. */
   run(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
-    return run('lxc', args, { env: this.env, timeoutMs: opts.timeoutMs ?? 120_000 });
+    return run(this.command, args, { env: this.env, timeoutMs: opts.timeoutMs ?? 120_000 });
   }
 
-  /** Runs `lxc` and fails with its stderr when it exits non-zero. */
+  /** Runs the CLI and fails with its stderr when it exits non-zero. */
   async must(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<string> {
     const result = await this.run(args, opts);
-    if (result.code !== 0) throw new Error(`lxc ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
+    if (result.code !== 0) {
+      throw new Error(`${this.command} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
+    }
     return result.stdout;
+  }
+
+  /**
+   * A one-time trust token for a client named `name` (`lxc config trust add --name`, `incus config
+   * trust add`): what an admin hands marina instead of adding its certificate.
+   */
+  async trustToken(name: string): Promise<string> {
+    const args = this.command === 'incus' ? ['config', 'trust', 'add', name] : ['config', 'trust', 'add', '--name', name];
+    const lines = (await this.must(args)).split('\n').map((l) => l.trim()).filter(Boolean);
+    const token = lines.at(-1);
+    if (!token) throw new Error(`${this.command} config trust add printed no token`);
+    return token;
   }
 
   /** Every instance on the host, sorted by name. */
@@ -153,7 +174,7 @@ export async function sweepBayNetworks(lxc: LxcCli, namespace: string): Promise<
 
 /** The observer for the test host. */
 export function lxcFor(host: LxdTestHost): LxcCli {
-  return new LxcCli(host.socketEndpoint);
+  return new LxcCli(host.socketEndpoint, host.cli);
 }
 
 function toInstance(entry: LxcListEntry): LxcInstance {
@@ -200,4 +221,16 @@ export async function sweepInstances(lxc: LxcCli, matches: (instance: LxcInstanc
   const names = await instanceNames(lxc, matches);
   await Promise.all(names.map((name) => lxc.deleteForce(name)));
   return names;
+}
+
+/**
+ * Nodes of earlier runs of the file that died before their afterAll (a killed worker): only old ones,
+ * so that a concurrent run's nodes are left alone.
+ */
+export function leftByCrashedRuns(prefix: string, olderThanMs = 2 * 60 * 60_000): (instance: LxcInstance) => boolean {
+  const cutoff = Date.now() - olderThanMs;
+  return (instance) => {
+    const namespace = instance.config[MARINA_KEYS.namespace] ?? '';
+    return (namespace === prefix || namespace.startsWith(`${prefix}-`)) && instance.createdAt.getTime() < cutoff;
+  };
 }

@@ -117,6 +117,38 @@ describe('the scheduler', () => {
   });
 });
 
+describe('a bay stays where its network reaches', () => {
+  const managers = (...indexes: number[]): NodeToPlace[] => indexes.map((index) => ({ index, role: 'manager' as const }));
+  const on = (key: string, n = 1): BayFootprint => ({ nodesByHost: new Map([[key, n]]), managersByHost: new Map() });
+
+  it('an isolated aggregate keeps all of a bay on one host, even managers that would rather spread', () => {
+    const hosts = ['h1', 'h2', 'h3'].map((h) => host(h, { networkReach: 'host' }));
+    const result = scheduleNodes(managers(0, 1, 2), request, hosts, empty);
+    expect(new Set(result.placements.map((p) => p.host)).size).toBe(1);
+  });
+
+  it('an isolated aggregate refuses to put a node beside a host of the bay that is full, and says why', () => {
+    const full = host('h1', { networkReach: 'host', allocated: { cpu: 0, memoryBytes: 32 * GiB } });
+    const result = scheduleNodes(workers(3), request, [full, host('h2', { networkReach: 'host' })], on('metal/h1', 3));
+    expect(result.placements).toEqual([]);
+    const message = describeUnschedulable(result.unschedulable[0]!);
+    expect(message).toContain('metal/h1: InsufficientMemory');
+    expect(message).toContain('metal/h2: NetworkUnreachable (the bay already has nodes on metal/h1: the isolated');
+  });
+
+  it('a bridged aggregate spreads managers over its hosts', () => {
+    const hosts = ['h1', 'h2', 'h3'].map((h) => host(h, { networkReach: 'aggregate' }));
+    const result = scheduleNodes(managers(0, 1, 2), request, hosts, empty);
+    expect(result.placements.map((p) => p.host).sort()).toEqual(['h1', 'h2', 'h3']);
+  });
+
+  it('a bridged aggregate never takes a node of a bay whose nodes are on another aggregate', () => {
+    const other = host('h9', { aggregate: 'lab', networkReach: 'aggregate' });
+    const result = scheduleNodes(workers(1), request, [other], on('metal/h1'));
+    expect(result.unschedulable[0]!.rejections[0]).toMatchObject({ reason: 'NetworkUnreachable' });
+  });
+});
+
 describe('label selectors', () => {
   const labels = { zone: 'dfw1', flavor: 'container' };
   it.each([
