@@ -65,6 +65,8 @@ export class EventRecorder {
   private readonly series = new Map<string, Series>();
   // Serialises records of one series, so that two concurrent repeats cannot create two Events.
   private readonly pending = new Map<string, Promise<void>>();
+  /** Told apart Events created in the same millisecond (several nodes' at once), as nanoseconds would. */
+  private sequence = 0;
 
   constructor(private readonly opts: EventRecorderOptions) {}
 
@@ -95,7 +97,8 @@ export class EventRecorder {
 
   private async create(regarding: KubeObject, input: EventInput, now: number): Promise<Series> {
     const namespace = regarding.metadata.namespace || 'default';
-    const name = `${regarding.metadata.name ?? 'event'}.${(BigInt(now) * 1_000_000n).toString(16)}`;
+    const nanos = BigInt(now) * 1_000_000n + BigInt(this.sequence++ % 1_000_000);
+    const name = `${regarding.metadata.name ?? 'event'}.${nanos.toString(16)}`;
     await this.opts.client.create(EVENT_TYPE, {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',

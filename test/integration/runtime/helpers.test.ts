@@ -51,6 +51,15 @@ describe('events', () => {
     expect((await client.list<EventObject>(EVENT_TYPE, { namespace })).items).toHaveLength(2);
   });
 
+  it('different Events about one object in the same millisecond are all kept (several nodes drifting at once)', async () => {
+    const regarding = await client.create(CONFIG_MAP, configMap(namespace, 'many'));
+    const recorder = new EventRecorder({ client, reportingController: 'test.marina.dev/events', reportingInstance: 'test-1', log: new CapturedLog().log });
+    const notes = Array.from({ length: 8 }, (_, i) => `node ${i} drifted`);
+    await Promise.all(notes.map((note) => recorder.record(regarding, { type: 'Normal', reason: 'NodeDrifted', action: 'Reconcile', note })));
+    const stored = (await client.list<EventObject>(EVENT_TYPE, { namespace })).items.filter((e) => e.reason === 'NodeDrifted');
+    expect(stored.map((e) => e.note).sort()).toEqual([...notes].sort());
+  });
+
   it('a series repeated every moment writes its count at most once per interval, then the whole count', async () => {
     const regarding = await client.create(CONFIG_MAP, configMap(namespace, 'chatty'));
     const recorder = new EventRecorder({ client, reportingController: 'test.marina.dev/events', reportingInstance: 'test-1', log: new CapturedLog().log, seriesWriteIntervalMs: 1_000 });
