@@ -4,8 +4,9 @@
 #   2. the LXD host: Debian packages, daemon, bridge, storage pool, HTTPS listener (tools/setup-lxd-host.sh);
 #      the Incus host beside it (tools/setup-incus-host.sh) and the network both share
 #      (tools/setup-host-network.sh), for the fleet tests;
-#   3. the node image, built once with debootstrap and imported under its alias on both hosts (`marina
-#      image build`, so run `npm ci && npm run build` first);
+#   3. the node images (bookworm, and trixie for the rolling upgrade), built once with debootstrap and
+#      imported under their aliases on both hosts (`marina image build`, so run `npm ci && npm run build`
+#      first);
 #   4. the docker CLI and busybox-static for the e2e workloads, lua5.1 for the Argo CD health checks,
 #      dockerd (never started as a service here) for the test that runs the operator image, tcpdump to
 #      look at what crosses a bay's bridge.
@@ -48,6 +49,9 @@ bash "$here/setup-host-network.sh" >/dev/null
 if [ -f "$repo/dist/cli/main.js" ]; then
   node "$repo/dist/cli/main.js" image build --endpoint "$socket"
   node "$repo/dist/cli/main.js" image build --endpoint "$incus_socket"
+  # The fleet tests' rolling upgrade moves nodes from bookworm to trixie (Docker 20.10 → 26).
+  node "$repo/dist/cli/main.js" image build --suite trixie --endpoint "$socket"
+  node "$repo/dist/cli/main.js" image build --suite trixie --endpoint "$incus_socket"
 else
   echo "setup-test-host: dist/ not built; the e2e tests will build the node image themselves" >&2
 fi

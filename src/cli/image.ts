@@ -15,7 +15,13 @@ import {
 } from '../hosts/lxd/node-image/cache.js';
 import { findDebianMirror } from '../hosts/lxd/node-image/apt-mirror.js';
 import { publishImage } from '../hosts/lxd/node-image/publish.js';
-import { DEFAULT_IMAGE_ALIAS, defaultRecipe, recipeHash } from '../hosts/lxd/node-image/recipe.js';
+import {
+  aliasOfSuite,
+  DEFAULT_SUITE,
+  defaultRecipe,
+  recipeHash,
+  type NodeImageSuite,
+} from '../hosts/lxd/node-image/recipe.js';
 import type { NodeImageRecipe } from '../hosts/lxd/node-image/recipe.js';
 import type { RootfsFormat } from '../hosts/lxd/node-image/rootfs.js';
 
@@ -27,8 +33,10 @@ export interface ImageBuildOptions {
   readonly endpoint: string;
   /** Required for https endpoints. */
   readonly credentials?: TlsHostCredentials;
-  /** Default `marina-node/bookworm`. */
+  /** Default `marina-node/<suite>`. */
   readonly alias?: string;
+  /** The Debian suite: bookworm (default, Docker 20.10) or trixie (Docker 26). */
+  readonly suite?: NodeImageSuite;
   /** Default `$MARINA_CACHE` or `~/.cache/marina`. */
   readonly cacheDir?: string;
   /** Debian mirror URL; default: the one this machine's apt sources use for the suite. */
@@ -69,7 +77,7 @@ interface BuildPlan {
 
 export async function buildNodeImage(options: ImageBuildOptions): Promise<ImageBuildResult> {
   const plan = planBuild(options);
-  const alias = options.alias ?? DEFAULT_IMAGE_ALIAS;
+  const alias = options.alias ?? aliasOfSuite(options.suite ?? DEFAULT_SUITE);
 
   const buildStarted = Date.now();
   if (options.rebuild) await rm(plan.dir, { recursive: true, force: true });
@@ -104,7 +112,7 @@ export async function buildNodeImage(options: ImageBuildOptions): Promise<ImageB
 }
 
 function planBuild(options: ImageBuildOptions): BuildPlan {
-  const recipe = defaultRecipe();
+  const recipe = defaultRecipe(undefined, options.suite);
   const hash = recipeHash(recipe);
   const format = options.format ?? 'squashfs';
   const cacheRoot = options.cacheDir ?? defaultCacheRoot();
@@ -135,7 +143,7 @@ async function buildIntoCache(plan: BuildPlan): Promise<CachedImage> {
       progress: plan.log,
     }),
   );
-  const pruned = await pruneOtherImages(plan.dir);
+  const pruned = await pruneOtherImages(plan.dir, plan.recipe.suite);
   if (pruned.length > 0) plan.log(`removed ${pruned.length} cached image(s) of earlier recipes`);
   return image;
 }

@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { findLocalSocket } from '../hosts/index.js';
 import { CredentialsError, defaultCertDir, detectShell, fetchBundle, scriptFor, writeBundle, type Shell } from './credentials.js';
-import { buildNodeImage, DEFAULT_IMAGE_ALIAS } from './image.js';
+import { buildNodeImage } from './image.js';
+import { DEFAULT_SUITE, NODE_IMAGE_SUITES } from '../hosts/lxd/node-image/recipe.js';
 import { runOperator } from './run.js';
 import { runValidate } from './validate.js';
 import { waitForBay, WAIT_EXIT, type OutputFormat } from './wait.js';
@@ -115,19 +116,23 @@ image
   .command('build')
   .description('Build the node image (Debian with Docker) with debootstrap and import it on a host under a stable alias; cached, so a second run takes seconds')
   .option('--endpoint <url>', 'the host: unix:///path/to/unix.socket (default: the local LXD or Incus socket)')
-  .option('--alias <alias>', 'image alias on the host', DEFAULT_IMAGE_ALIAS)
+  .option('--suite <suite>', `Debian suite: ${NODE_IMAGE_SUITES.join(' or ')} (Docker 20.10 or 26)`, DEFAULT_SUITE)
+  .option('--alias <alias>', 'image alias on the host (default: marina-node/<suite>)')
   .option('--mirror <url>', 'Debian mirror (default: the one this machine\'s apt sources use)')
   .option('--format <format>', 'root filesystem as squashfs (smaller) or tar (faster to pack)', 'squashfs')
   .option('--rebuild', 'build the root filesystem again even when the cache has it')
   .option('--cache-dir <dir>', 'cache directory (default: $MARINA_CACHE or ~/.cache/marina)')
-  .action(async (opts: { endpoint?: string; alias: string; mirror?: string; format: string; rebuild?: boolean; cacheDir?: string }) => {
+  .action(async (opts: { endpoint?: string; suite: string; alias?: string; mirror?: string; format: string; rebuild?: boolean; cacheDir?: string }) => {
     const format = opts.format;
     if (format !== 'squashfs' && format !== 'tar') return program.error(`--format must be squashfs or tar, not ${format}`);
+    const suite = NODE_IMAGE_SUITES.find((s) => s === opts.suite);
+    if (!suite) return program.error(`--suite must be ${NODE_IMAGE_SUITES.join(' or ')}, not ${opts.suite}`);
     const endpoint = opts.endpoint ?? (await findLocalSocket());
     if (!endpoint) return program.error('no local LXD or Incus socket found: pass --endpoint');
     const result = await buildNodeImage({
       endpoint,
-      alias: opts.alias,
+      suite,
+      ...(opts.alias ? { alias: opts.alias } : {}),
       format,
       rebuild: opts.rebuild ?? false,
       ...(opts.mirror ? { mirror: opts.mirror } : {}),

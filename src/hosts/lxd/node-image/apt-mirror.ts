@@ -28,10 +28,16 @@ export class NoMirrorError extends Error {
   }
 }
 
-/** The first enabled `deb` source that serves `suite` (exactly, not -updates/-security) with `main`. */
+/**
+ * The first enabled `deb` source that serves `suite` (exactly, not -updates/-security) with `main`; else
+ * the archive this machine takes another release from (a Debian mirror serves every suite), so a
+ * bookworm machine builds a trixie image from the mirror it already uses.
+ */
 export async function findDebianMirror(suite: string, locations = DEFAULT_LOCATIONS): Promise<string> {
-  const sources = await readAptSources(locations);
-  const match = sources.find((source) => source.suites.includes(suite) && source.components.includes('main'));
+  const sources = (await readAptSources(locations)).filter((source) => source.components.includes('main'));
+  const match =
+    sources.find((source) => source.suites.includes(suite)) ??
+    sources.find((source) => source.suites.some((s) => !s.includes('-')) && !/security/.test(source.uri));
   if (!match) throw new NoMirrorError(suite);
   return match.uri;
 }

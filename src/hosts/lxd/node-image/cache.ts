@@ -88,11 +88,14 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** Removes cached images of other recipes: a recipe change makes them dead weight (~170 MB each). */
-export async function pruneOtherImages(keep: string): Promise<string[]> {
+export async function pruneOtherImages(keep: string, suite: string): Promise<string[]> {
   const parent = dirname(keep);
   const removed: string[] = [];
   for (const entry of await readdir(parent)) {
     if (entry === basename(keep) || entry.includes('.partial-')) continue;
+    // Images of other suites are kept: a fleet may run bookworm and trixie nodes side by side.
+    const other = await readCachedImage(join(parent, entry)).catch(() => undefined);
+    if (other && other.recipe.suite !== suite) continue;
     await rm(join(parent, entry), { recursive: true, force: true });
     removed.push(entry);
   }

@@ -35,8 +35,29 @@ export const NODE_IMAGE_PACKAGES: readonly string[] = [
   'netbase',
 ];
 
-export function defaultRecipe(architecture: string = debianArchitecture()): NodeImageRecipe {
-  return { suite: 'bookworm', variant: 'minbase', architecture, packages: NODE_IMAGE_PACKAGES };
+/**
+ * Debian suites a node image is built from: bookworm (Docker 20.10) and trixie (Docker 26). An
+ * aggregate moves its nodes from one to the other by a rolling upgrade (docs/hosts.md).
+ */
+export const NODE_IMAGE_SUITES = ['bookworm', 'trixie'] as const;
+export type NodeImageSuite = (typeof NODE_IMAGE_SUITES)[number];
+
+export const DEFAULT_SUITE: NodeImageSuite = 'bookworm';
+
+/** The alias an image of the suite gets unless told otherwise: `marina-node/<suite>`. */
+export const aliasOfSuite = (suite: NodeImageSuite): string => `marina-node/${suite}`;
+
+/** trixie split the Docker CLI out of docker.io; bookworm's docker.io still carries it. */
+const SUITE_PACKAGES: Readonly<Record<NodeImageSuite, readonly string[]>> = {
+  bookworm: [],
+  trixie: ['docker-cli'],
+};
+
+export function defaultRecipe(
+  architecture: string = debianArchitecture(),
+  suite: NodeImageSuite = DEFAULT_SUITE,
+): NodeImageRecipe {
+  return { suite, variant: 'minbase', architecture, packages: [...NODE_IMAGE_PACKAGES, ...SUITE_PACKAGES[suite]] };
 }
 
 export function recipeHash(recipe: NodeImageRecipe): string {
