@@ -78,6 +78,8 @@ export interface BaySpec {
   tls: BayTls;
   /** What deleting the bay does to its nodes: Delete removes the nodes and Secrets; Retain leaves the nodes running, marked unmanaged. */
   deletionPolicy: 'Delete' | 'Retain';
+  /** What happens when the aggregate's node image changes: Manual (the default) keeps the nodes as they are and says an upgrade is available (condition NodesUpToDate); Rolling replaces them one at a time, a new node first, so the bay never has fewer ready nodes than it declares. The annotation marina.dev/upgrade-nodes=true asks for Rolling without changing the spec. */
+  upgradePolicy: 'Manual' | 'Rolling';
   /** The bay's swarm networking. */
   network?: BaySwarmNetworkSpec;
 }
@@ -112,12 +114,14 @@ export interface BayNodeStatus {
   address?: string;
   /** Swarm role of the node. */
   role: 'manager' | 'worker';
-  /** Pending, Provisioning, Running, Ready, Lost (instance gone or host unreachable), or Draining. */
-  state?: 'Pending' | 'Provisioning' | 'Running' | 'Ready' | 'Lost' | 'Draining';
+  /** Pending, Provisioning, Running, Ready, Lost (instance gone or host unreachable), Draining, or Retiring (replaced: being drained, removed from the swarm and deleted). */
+  state?: 'Pending' | 'Provisioning' | 'Running' | 'Ready' | 'Lost' | 'Draining' | 'Retiring';
   /** Whether the node runs, answers on TLS and is a ready swarm member. */
   ready?: boolean;
   /** The node's ID in the swarm. */
   swarmNodeID?: string;
+  /** The node this one was made to replace (its host evacuated); that node is retired once this one is ready. */
+  replaces?: string;
   /** Expiry of the node's Docker server certificate. */
   certificateNotAfter?: string;
   /** Serial number (hex) of the server certificate the node serves. */
@@ -228,8 +232,8 @@ export interface BayAutoscaleStatus {
 export interface BayStatus {
   /** The metadata.generation this status describes. */
   observedGeneration?: number;
-  /** Lifecycle phase: Pending (not started), Provisioning (first nodes being built), Ready, Growing (nodes being added), Rotating (certificates being renewed), Degraded (a node or host is unwell), Deleting, Failed (stopped on an error that needs a person; see conditions). */
-  phase?: 'Pending' | 'Provisioning' | 'Ready' | 'Growing' | 'Rotating' | 'Degraded' | 'Deleting' | 'Failed';
+  /** Lifecycle phase: Pending (not started), Provisioning (first nodes being built), Ready, Growing (nodes being added), Rotating (certificates being renewed), Replacing (nodes moved off an evacuated host, a replacement first), Degraded (a node or host is unwell), Deleting, Failed (stopped on an error that needs a person; see conditions). */
+  phase?: 'Pending' | 'Provisioning' | 'Ready' | 'Growing' | 'Rotating' | 'Replacing' | 'Degraded' | 'Deleting' | 'Failed';
   /** Current conditions of the bay, Ready first, in the metav1.Condition shape. */
   conditions?: Condition[];
   /** The bay's nodes as found on their hosts. */
@@ -277,6 +281,8 @@ export interface AggregateHost {
   credentialsSecretRef?: SecretReference;
   /** A cordoned host keeps its nodes but gets no new ones. */
   cordoned: boolean;
+  /** Moves every bay node off the host, one node at a time: a replacement of the same role on another host first, then, once it is a ready swarm member, the old node is drained, removed from the swarm and deleted. An evacuating host gets no new nodes. */
+  evacuate: boolean;
 }
 
 /** Where nodes get their network interface on every host. */

@@ -27,7 +27,7 @@ export function progressLine(bay: Bay | undefined, elapsedMs: number): string {
   const status = bay.status;
   const desired = Math.max(bay.spec.nodes, status?.autoscale?.target ?? 0);
   const nodes = status?.nodes ?? [];
-  const byState = ['Pending', 'Provisioning', 'Running', 'Ready', 'Draining', 'Lost']
+  const byState = ['Pending', 'Provisioning', 'Running', 'Ready', 'Draining', 'Retiring', 'Lost']
     .map((state) => [state, nodes.filter((n) => n.state === state).length] as const)
     .filter(([, count]) => count > 0)
     .map(([state, count]) => `${count} ${state.toLowerCase()}`);

@@ -41,7 +41,10 @@ export const hostReady: HostFilter = {
 
 export const hostNotCordoned: HostFilter = {
   name: 'HostNotCordoned',
-  check: (host) => (host.cordoned ? fail('HostCordoned', 'host is cordoned: it keeps its nodes but takes no new ones') : PASS),
+  check: (host) => {
+    if (host.evacuating) return fail('HostEvacuating', 'host is being evacuated: its nodes move away and it takes no new ones');
+    return host.cordoned ? fail('HostCordoned', 'host is cordoned: it keeps its nodes but takes no new ones') : PASS;
+  },
 };
 
 export const cpuFits: HostFilter = {

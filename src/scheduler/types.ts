@@ -20,6 +20,8 @@ export interface HostCandidate {
   /** Why the host is not ready, from its aggregate's status (Unreachable, ImageMissing, ...). */
   readonly notReadyReason?: string;
   readonly cordoned: boolean;
+  /** Its nodes are being moved away: it takes no new ones either. */
+  readonly evacuating?: boolean;
   readonly capacity: Resources;
   /** Flavor sizes already reserved on the host by marina's nodes (of every bay). */
   readonly allocated: Resources;

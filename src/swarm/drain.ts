@@ -49,3 +49,38 @@ export async function waitForPlacedTasksRunning(manager: DockerClient, deadline:
     await sleep(Math.min(500, Math.max(0, deadline.getTime() - Date.now())));
   }
 }
+
+/** Running tasks per service, over the whole swarm. */
+export async function runningTasksByService(manager: DockerClient): Promise<Map<string, number>> {
+  const tasks = (await callDocker(manager, { operation: 'count-running-tasks' }, (docker) =>
+    docker.listTasks({ filters: { 'desired-state': ['running'] } }),
+  )) as WireTask[];
+  const running = new Map<string, number>();
+  for (const t of tasks.map(toSwarmTask)) {
+    if (t.state === 'running') running.set(t.serviceId, (running.get(t.serviceId) ?? 0) + 1);
+  }
+  return running;
+}
+
+/**
+ * Waits until every service runs at least as many tasks as `before` counted: after a node is drained for
+ * good, its replicas must run elsewhere — not merely be placed (a replica placed on a node that cannot
+ * start it, say without its image, serves nothing) — before the node may go. A service that was short
+ * before the drain asks no more than it had.
+ */
+export async function waitForRunningTasksAtLeast(
+  manager: DockerClient,
+  before: ReadonlyMap<string, number>,
+  deadline: Date,
+): Promise<void> {
+  for (;;) {
+    const now = await runningTasksByService(manager);
+    const short = [...before].filter(([service, count]) => (now.get(service) ?? 0) < count);
+    if (short.length === 0) return;
+    if (Date.now() >= deadline.getTime()) {
+      const which = short.map(([service, count]) => `${service}: ${now.get(service) ?? 0} of ${count}`).join(', ');
+      throw new SwarmError('timeout', { address: manager.endpoint, operation: 'wait-tasks-running' }, `services still short of the tasks they ran before the drain at ${deadline.toISOString()} (${which})`);
+    }
+    await sleep(Math.min(500, Math.max(0, deadline.getTime() - Date.now())));
+  }
+}

@@ -18,7 +18,7 @@ export { listSwarmNodes, inspectSwarmNode } from './nodes.js';
 export { toSwarmNode, isSchedulable } from './node-mapping.js';
 export type { SwarmNode } from './node-mapping.js';
 export { setAvailability, promote, demote, updateNodeSpec } from './node-spec.js';
-export { drainNode, waitForPlacedTasksRunning } from './drain.js';
+export { drainNode, runningTasksByService, waitForPlacedTasksRunning, waitForRunningTasksAtLeast } from './drain.js';
 export { removeNode } from './remove-node.js';
 export type { RemoveNodeOptions } from './remove-node.js';
 export {

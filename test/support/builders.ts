@@ -13,6 +13,7 @@ export function testBay(over: { name?: string; namespace?: string; uid?: string;
     metadata: { name: over.name ?? 'web', namespace: over.namespace ?? 'team-a', uid: over.uid ?? 'bay-uid-1', generation: 1 },
     spec: {
       coe: 'swarm',
+      upgradePolicy: 'Manual',
       managers: 1,
       nodes: 3,
       flavor: { cpu: 1, memory: '512Mi', disk: '2Gi' },
@@ -32,7 +33,7 @@ export function testAggregate(name = 'metal', over: Partial<HostAggregate['spec'
     spec: {
       provider: 'lxd',
       metadata: { suite: 'unit' },
-      hosts: [{ name: 'h1', endpoint: `unix:///run/${name}/h1.socket`, cordoned: false }],
+      hosts: [{ name: 'h1', endpoint: `unix:///run/${name}/h1.socket`, cordoned: false, evacuate: false }],
       network: { mode: 'shared', bridge: 'lxdbr0', subnetPool: '10.240.0.0/16', baySubnetPrefixLength: 24 },
       storagePool: 'default',
       image: 'marina-node/bookworm',

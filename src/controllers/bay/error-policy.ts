@@ -21,13 +21,18 @@ export function nextStep(scope: BayScope, converged: boolean, timing: BayTiming,
   const transient = scope.failures.filter((f) => f.kind === 'transient');
   const terminal = scope.failures.filter((f) => f.kind === 'terminal');
   if (transient.length > 0) throw new BayRetryError(transient);
-  if (terminal.length === 0 && (rotationMoving(scope) || scope.autoscale?.decision.kind === 'grow'))
+  if (terminal.length === 0 && (rotationMoving(scope) || scope.autoscale?.decision.kind === 'grow' || replacing(scope)))
     return { requeueAfter: timing.retryMs };
   const wake = { requeueAfter: untilNextWake(scope, timing, now) };
   if (converged) return wake;
   if (terminal.length > 0 && !progressing(scope)) throw terminalErrorOf(terminal);
   if (progressing(scope)) return { requeueAfter: timing.retryMs };
   return wake;
+}
+
+/** A node replacement that can move on (not paused for want of room for its replacement). */
+function replacing(scope: BayScope): boolean {
+  return scope.replacement !== undefined && (scope.scheduled?.unschedulable.length ?? 0) === 0;
 }
 
 /** A rotation with work to do now: nodes to restart, a step just taken, a swarm CA converging. */

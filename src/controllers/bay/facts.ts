@@ -5,6 +5,7 @@ import type { NodeOutcome } from './nodes.js';
 import { driftProblem, nameOf } from './phases.js';
 import { everRan, type PlannedNode } from './plan.js';
 import { REASONS } from './reasons.js';
+import { upgradesNodes } from './replacement.js';
 import type { BayScope } from './scope.js';
 import type { BayFacts, NodeFact, RotationFacts } from './status.js';
 import { renewalTimeOf } from './certificates.js';
@@ -47,11 +48,20 @@ export function factsOf(scope: BayScope): BayFacts {
     rotation: rotationFacts(scope),
     ...(scope.autoscale ? { autoscale: scope.autoscale } : {}),
     ...(credentialsFailure ? { credentialsFailure } : {}),
+    ...(scope.replacement ? { replacement: scope.replacement } : {}),
+    ...(scope.outdated ? { outdated: withoutRetired(scope.outdated, scope) } : {}),
+    upgradesNodes: upgradesNodes(bay),
   };
 }
 
+/** A node retired this reconcile no longer runs anything. */
+function withoutRetired(outdated: ReadonlyMap<string, string>, scope: BayScope): ReadonlyMap<string, string> {
+  const retired = scope.replacement?.retired ? scope.replacement.node : undefined;
+  return new Map([...outdated].filter(([name]) => name !== retired));
+}
+
 function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
-  const { bay, swarm, discovery } = scope;
+  const { bay, discovery } = scope;
   const outcome: NodeOutcome | undefined = scope.outcomes.get(n.index);
   const name = nameOf(bay, n.index, n);
   const base = {
@@ -60,6 +70,7 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
     role: n.role,
     ...(n.aggregate ? { aggregate: n.aggregate } : {}),
     ...(n.host ? { host: n.host } : {}),
+    ...replacesOf(n),
   };
   if (n.state === 'unknown') {
     const why = discovery?.unreachable.get(hostKey(n.aggregate ?? '', n.host ?? '')) ?? 'host unreachable';
@@ -71,6 +82,29 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
       ...(n.recorded?.address ? { address: n.recorded.address } : {}),
     };
   }
+  const fact = currentFact(scope, n, base, outcome);
+  if (!n.leaving) return fact;
+  const why = scope.replacement?.why ?? 'it is replaced';
+  const marked = scope.bay.status?.nodes?.find((r) => r.name === name)?.state;
+  if (marked === 'Retiring' || fact.state === 'Retiring') {
+    return { ...fact, state: 'Retiring', ready: false, leaving: true, problem: `being retired: ${why}` };
+  }
+  return { ...fact, leaving: true, problem: `to be replaced: ${why}${fact.problem ? `; ${fact.problem}` : ''}` };
+}
+
+function replacesOf(n: PlannedNode): { replaces?: string } {
+  const replaces = n.replaces ?? n.recorded?.replaces;
+  return replaces ? { replaces } : {};
+}
+
+function currentFact(
+  scope: BayScope,
+  n: PlannedNode,
+  base: Pick<NodeFact, 'name' | 'index' | 'role' | 'aggregate' | 'host' | 'replaces'>,
+  outcome: NodeOutcome | undefined,
+): NodeFact {
+  const { swarm } = scope;
+  const name = base.name;
   // Not looked at this time (its phase could not run): as status last said, or Pending if never seen.
   if (!outcome) return n.recorded ? unchanged(n.recorded) : { ...base, state: 'Pending', ready: false };
   if (!outcome.ok) {
@@ -121,7 +155,7 @@ function nodeFact(scope: BayScope, n: PlannedNode): NodeFact {
  * replace it, not make it again, should its instance turn out to be gone.
  */
 function failedNodeState(recorded: BayNodeStatus | undefined, stage: 'provision' | 'docker'): NodeFact['state'] {
-  if (recorded?.state === 'Draining') return 'Draining';
+  if (recorded?.state === 'Draining' || recorded?.state === 'Retiring') return recorded.state;
   return stage === 'provision' && !everRan(recorded) ? 'Provisioning' : 'Running';
 }
 
@@ -144,6 +178,7 @@ function lostFacts(scope: BayScope): NodeFact[] {
 /** A recorded node kept as it is, when this reconcile did not get far enough to look at it. */
 function unchanged(n: BayNodeStatus): NodeFact {
   return {
+    ...(n.replaces ? { replaces: n.replaces } : {}),
     name: n.name,
     index: n.index,
     role: n.role,

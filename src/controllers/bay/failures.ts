@@ -20,6 +20,7 @@ export type PhaseName =
   | 'overlay'
   | 'autoscale'
   | 'rollout'
+  | 'replacement'
   | 'swarmCa'
   | 'rotation'
   | 'credentials';
@@ -57,7 +58,8 @@ export function classifyFailure(phase: PhaseName, error: unknown, node?: string)
 function messageFor(phase: PhaseName, error: unknown): string {
   if (error instanceof HostError || error instanceof SwarmError || error instanceof SecretConflictError)
     return error.message;
-  if (error instanceof RolloutError || error instanceof TlsUnansweredError) return error.message;
+  if (error instanceof RolloutError || error instanceof TlsUnansweredError || error instanceof RetireError)
+    return error.message;
   if (error instanceof EncryptedOverlayError) return error.message;
   if (error instanceof TransportError)
     return `the Kubernetes API did not answer ${error.method} ${error.path}; retrying`;
@@ -68,6 +70,7 @@ function messageFor(phase: PhaseName, error: unknown): string {
 
 function verdict(phase: PhaseName, error: unknown): { kind: FailureKind; reason: Reason } {
   if (error instanceof RolloutError) return terminal(REASONS.rolloutFailed);
+  if (error instanceof RetireError) return transient(REASONS.replacementFailed);
   if (error instanceof TlsUnansweredError) return transient(REASONS.tlsUnanswered);
   if (error instanceof SecretConflictError) return terminal(REASONS.secretConflict);
   if (error instanceof NodeConflictError) return terminal(REASONS.nodeNameConflict);
@@ -166,5 +169,19 @@ export class RolloutError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`rollout stopped at node ${node} (${step}): ${detail}`, options);
+  }
+}
+
+/** A step of retiring a replaced node failed; it is taken again, with backoff, from where it stopped. */
+export class RetireError extends Error {
+  override readonly name = 'RetireError';
+
+  constructor(
+    readonly node: string,
+    readonly step: 'list' | 'drain' | 'demote' | 'delete',
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`retiring node ${node} (${step}): ${detail}`, options);
   }
 }

@@ -49,6 +49,7 @@ import {
 } from './rotation.js';
 import { candidatesOf, placeNewNodes, placementRequest } from './placement.js';
 import { nodeNetwork, type BridgedNodeContext } from './network.js';
+import { nodeToReplace, outdatedNodes, retireNode } from './replacement.js';
 import { autoscaleCap, describeQuota, holdBackForQuota, nodeQuotaOf, quotaRoom } from './quota.js';
 import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
@@ -138,6 +139,8 @@ const placementPhase: BayPhase = {
   async run(scope, deps, ctx) {
     const bay = scope.bay;
     const discovery = scope.discovery!;
+    scope.replacement = nodeToReplace(bay, discovery);
+    scope.outdated = outdatedNodes(discovery);
     const plan = withinQuota(
       scope,
       deps,
@@ -148,6 +151,7 @@ const placementPhase: BayPhase = {
         recorded: bay.status?.nodes ?? [],
         discovered: discovery.discovered,
         unreachableHosts: new Set(discovery.unreachable.keys()),
+        leaving: new Set(scope.replacement ? [scope.replacement.node] : []),
       }),
     );
     const labels = deps.namespaces.store.get(bay.metadata.namespace!)?.metadata.labels ?? {};
@@ -214,7 +218,9 @@ const swarmPhase: BayPhase = {
   ready: (scope) => scope.pki !== undefined && liveNodes(scope).length > 0,
   async run(scope, deps) {
     const pki = scope.pki!;
-    const live = liveNodes(scope);
+    // A retiring node is on its way out: not joined again, not promoted again once demoted. Its member
+    // is not removed while it is up (it stays among the names).
+    const live = liveNodes(scope).filter((n) => !isRetiring(scope, n.name));
     const names = new Set(scope.nodes.map((n) => nameOf(scope.bay, n.index, n)));
     const recorded = new Map((scope.bay.status?.nodes ?? []).map((n) => [n.name, n]));
     const settled = live.every((n) => recorded.get(n.name)?.state === 'Ready');
@@ -328,7 +334,7 @@ const rolloutPhase: BayPhase = {
     const now = new Date();
     const renewal = renewalOf(scope, now);
     const inputs = scope.nodes
-      .filter((n) => n.state !== 'unknown')
+      .filter((n) => n.state !== 'unknown' && !n.leaving)
       .map((n) => {
         const name = nameOf(scope.bay, n.index, n);
         const memberDown = scope.swarm?.members.get(name)?.state === 'down';
@@ -437,6 +443,59 @@ function removeNodeFailures(scope: BayScope, node: string): void {
     if (scope.failures[i]!.node === node) scope.failures.splice(i, 1);
 }
 
+/**
+ * 6b. Replacing a node, surge first (replacement.ts): the placement phase planned its replacement; once
+ * every node that stays is a ready swarm member, the old one is drained, demoted, and deleted.
+ */
+const replacementPhase: BayPhase = {
+  name: 'replacement',
+  ready: (scope) => scope.replacement !== undefined && scope.pki !== undefined && scope.plan !== undefined,
+  async run(scope, deps, ctx) {
+    const replacement = scope.replacement!;
+    const leaving = scope.nodes.find((n) => n.leaving && n.state === 'present');
+    const ref = leaving && scope.discovery!.hosts.get(hostKey(leaving.aggregate ?? '', leaving.host ?? ''));
+    if (!leaving?.name || !ref?.provider) {
+      scope.replacement = { ...replacement, waiting: `waiting for the host of ${replacement.node} to answer` };
+      return;
+    }
+    const staying = scope.nodes.filter((n) => !n.leaving).map((n) => nameOf(scope.bay, n.index, n));
+    // The drain and the demotion go through a manager that stays (the anchor may be the leaving node).
+    const manager = liveNodes(scope).find(
+      (n) => staying.includes(n.name) && scope.swarm?.members.get(n.name)?.role === 'manager' &&
+        scope.swarm.members.get(n.name)?.state === 'ready',
+    );
+    const target = {
+      node: { ...leaving, name: leaving.name },
+      provider: ref.provider,
+      manager: manager ? deps.docker(dockerTlsOf(scope.pki!), manager.address) : undefined,
+      members: scope.swarm?.members ?? new Map(),
+      staying,
+      desired: scope.plan!.desired,
+    };
+    const { bay, outcome } = await retireNode(deps, scope.bay, target, ctx);
+    scope.bay = bay;
+    if (!outcome.retired) {
+      scope.replacement = { ...replacement, waiting: outcome.waiting };
+      return;
+    }
+    deps.inventory.dropNode(ref.inventoryKey, leaving.name);
+    scope.nodes = scope.nodes.filter((n) => n !== leaving);
+    scope.outcomes.delete(leaving.index);
+    scope.replacement = { ...replacement, retired: true };
+    await deps.events.record(scope.bay, {
+      type: 'Normal',
+      reason: 'NodeRetired',
+      action: 'Replace',
+      note: `node ${leaving.name} replaced (${replacement.why}): drained, removed from the swarm and deleted`,
+    });
+  },
+};
+
+/** The node is being retired: status says so, and only a replacement makes that happen. */
+function isRetiring(scope: BayScope, name: string): boolean {
+  return scope.replacement?.node === name && scope.bay.status?.nodes?.find((n) => n.name === name)?.state === 'Retiring';
+}
+
 /** 7. The swarm's own CA, rotated on request; the bay waits until every member trusts the new root. */
 const swarmCaPhase: BayPhase = {
   name: 'swarmCa',
@@ -539,6 +598,7 @@ export const BAY_PHASES: readonly BayPhase[] = [
   encryptedOverlayPhase,
   autoscalePhase,
   rolloutPhase,
+  replacementPhase,
   swarmCaPhase,
   rotationPhase,
   credentialsPhase,
@@ -615,6 +675,7 @@ async function recordIntents(
       host: n.host!,
       state: 'Pending' as const,
       ready: false,
+      ...(n.replaces ? { replaces: n.replaces } : {}),
     })),
   ];
   const status = recordLoss(bay, { ...bay.status, nodes: recorded }, newlyLost, new Date());

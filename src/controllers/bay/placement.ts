@@ -125,6 +125,7 @@ function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLedger |
     metadata: aggregate.spec.metadata ?? {},
     ...(aggregate.spec.allowedNamespaces ? { allowedNamespaces: aggregate.spec.allowedNamespaces } : {}),
     cordoned: host.cordoned,
+    evacuating: host.evacuate,
     overcommit: aggregate.spec.overcommit,
     networkReach: NETWORK_REACH[aggregate.spec.network.mode],
   };

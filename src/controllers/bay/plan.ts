@@ -37,6 +37,8 @@ export interface PlanInput {
   readonly discovered: readonly DiscoveredNode[];
   /** `aggregate/host` of hosts that could not be listed. */
   readonly unreachableHosts: ReadonlySet<string>;
+  /** Nodes to be replaced (replacement.ts): they stay until a replacement of their role is ready. */
+  readonly leaving?: ReadonlySet<string>;
 }
 
 export type PlannedState = 'present' | 'unknown' | 'intended';
@@ -51,6 +53,10 @@ export interface PlannedNode {
   readonly host?: string;
   readonly recorded?: BayNodeStatus;
   readonly discovered?: DiscoveredNode;
+  /** To be replaced: it does not count towards the bay's nodes, its replacement does. */
+  readonly leaving?: boolean;
+  /** A replacement: the name of the leaving node it stands in for. */
+  readonly replaces?: string;
 }
 
 export interface NodePlan {
@@ -65,7 +71,7 @@ export interface NodePlan {
 }
 
 /** States a recorded node reaches once its instance is known to have existed. */
-const EVER_RAN: ReadonlySet<BayNodeStatus['state']> = new Set(['Running', 'Ready', 'Lost', 'Draining']);
+const EVER_RAN: ReadonlySet<BayNodeStatus['state']> = new Set(['Running', 'Ready', 'Lost', 'Draining', 'Retiring']);
 
 /**
  * A node that once ran is replaced under a new index when its instance goes, never made again under
@@ -80,26 +86,36 @@ export function planNodes(input: PlanInput): NodePlan {
   const nodes: PlannedNode[] = [];
   const lost: BayNodeStatus[] = [];
   const seenIndexes = new Set<number>();
+  const leaving = (name: string | undefined): { leaving?: true } =>
+    name !== undefined && input.leaving?.has(name) ? { leaving: true } : {};
 
   for (const d of input.discovered) {
     seenIndexes.add(d.index);
     const recorded = input.recorded.find((r) => r.index === d.index);
-    nodes.push({ name: d.name, index: d.index, role: recorded?.role ?? d.role, state: 'present', aggregate: d.aggregate, host: d.host, discovered: d, ...(recorded ? { recorded } : {}) });
+    nodes.push({ name: d.name, index: d.index, role: recorded?.role ?? d.role, state: 'present', aggregate: d.aggregate, host: d.host, discovered: d, ...(recorded ? { recorded } : {}), ...leaving(d.name) });
   }
   for (const r of input.recorded) {
     seenIndexes.add(r.index);
     if (discoveredByIndex.has(r.index)) continue;
     const base = { name: r.name, index: r.index, role: r.role, aggregate: r.aggregate, host: r.host, recorded: r };
-    if (input.unreachableHosts.has(hostKeyOf(r))) nodes.push({ ...base, state: 'unknown' });
+    if (input.unreachableHosts.has(hostKeyOf(r))) nodes.push({ ...base, state: 'unknown', ...leaving(r.name) });
+    // A retiring node whose instance is gone was deleted by its replacement: done, not lost.
+    else if (r.state === 'Retiring') continue;
     else if (everRan(r)) lost.push(r);
     else nodes.push({ ...base, state: 'intended' });
   }
 
-  const desired = Math.max(input.specNodes, input.autoscaleTarget ?? 0, nodes.length);
-  const managers = nodes.filter((n) => n.role === 'manager').length;
+  // Leaving nodes are kept (they serve until their replacement is ready) but do not count: each gets
+  // one replacement of its role, recorded as such, and the bay keeps its size: it never shrinks.
+  const staying = nodes.filter((n) => !n.leaving);
+  const replaced = new Set(staying.flatMap((n) => (n.recorded?.replaces ? [n.recorded.replaces] : [])));
+  const unreplaced = nodes.filter((n) => n.leaving && !replaced.has(n.name ?? ''));
+  const desired = Math.max(input.specNodes, input.autoscaleTarget ?? 0, staying.length + unreplaced.length);
   let nextIndex = seenIndexes.size === 0 ? 0 : Math.max(...seenIndexes) + 1;
+  for (const l of unreplaced) nodes.push({ index: nextIndex++, role: l.role, state: 'new', replaces: l.name! });
+  const managers = [...staying, ...unreplaced].filter((n) => n.role === 'manager').length;
   let managersToAdd = Math.max(0, input.specManagers - managers);
-  for (let missing = desired - nodes.length; missing > 0; missing--) {
+  for (let missing = desired - staying.length - unreplaced.length; missing > 0; missing--) {
     const role: NodeRole = managersToAdd > 0 ? 'manager' : 'worker';
     if (role === 'manager') managersToAdd--;
     nodes.push({ index: nextIndex++, role, state: 'new' });

@@ -84,12 +84,13 @@ export function describeQuota(quota: NodeQuota, namespace: string, bayHolds: num
 }
 
 /** The bay's new nodes past its namespace's room are not planned; returns how many were held back. */
-export function holdBackForQuota<T extends { readonly state: string }>(
+export function holdBackForQuota<T extends { readonly state: string; readonly replaces?: string }>(
   nodes: readonly T[],
   room: number,
 ): { readonly kept: T[]; readonly held: number } {
   let left = room;
-  const kept = nodes.filter((n) => n.state !== 'new' || left-- > 0);
+  // A replacement stands in for a node that goes once it is ready: it passes the quota for that while.
+  const kept = nodes.filter((n) => n.state !== 'new' || n.replaces !== undefined || left-- > 0);
   return { kept, held: nodes.length - kept.length };
 }
 

@@ -40,6 +40,15 @@ export const REASONS = {
   overlayFailed: 'EncryptedOverlayFailed',
   overlayUnsupported: 'EncryptedOverlayUnsupported',
   overlayPending: 'EncryptedOverlayPending',
+  // NodesReplaced
+  replacing: 'Replacing',
+  replacementPaused: 'ReplacementPaused',
+  replacementFailed: 'ReplacementFailed',
+  allReplaced: 'AllReplaced',
+  // NodesUpToDate
+  upToDate: 'UpToDate',
+  upgrading: 'Upgrading',
+  upgradeAvailable: 'UpgradeAvailable',
   // Autoscaling
   steady: 'Steady',
   scaledUp: 'ScaledUp',

@@ -248,12 +248,25 @@ async function waitForReadyMembers(
 }
 
 /** The node's state in status becomes Draining before anything is done to it. */
-async function markDraining(deps: BayControllerDeps, bay: Bay, name: string, ctx: ReconcileContext): Promise<Bay> {
+const markDraining = (deps: BayControllerDeps, bay: Bay, name: string, ctx: ReconcileContext): Promise<Bay> =>
+  markNodeState(deps, bay, name, 'Draining', ctx);
+
+/**
+ * Writes a node's state to status (not ready) before a procedure that a crash must resume acts on it:
+ * the next reconcile reads it back and goes on where this one stopped.
+ */
+export async function markNodeState(
+  deps: BayControllerDeps,
+  bay: Bay,
+  name: string,
+  state: 'Draining' | 'Retiring',
+  ctx: ReconcileContext,
+): Promise<Bay> {
   const nodes = bay.status?.nodes ?? [];
-  if (nodes.find((n) => n.name === name)?.state === 'Draining') return bay;
+  if (nodes.find((n) => n.name === name)?.state === state) return bay;
   const status = {
     ...bay.status,
-    nodes: nodes.map((n) => (n.name === name ? { ...n, state: 'Draining' as const, ready: false } : n)),
+    nodes: nodes.map((n) => (n.name === name ? { ...n, state, ready: false } : n)),
   };
   const written = await patchStatus(deps.client, BAY, bay, status, ctx.signal);
   deps.bays.observeWrite(written);

@@ -11,6 +11,7 @@ import type { NodePlan, PlannedNode } from './plan.js';
 import type { SwarmFacts } from './swarm.js';
 import type { SwarmUsage } from '../../swarm/index.js';
 import type { AutoscaleDecision } from './autoscale.js';
+import type { Replacement } from './replacement.js';
 
 /**
  * Everything one reconcile of a bay learns, phase by phase (Cluster API's scope). Each field names the
@@ -49,6 +50,13 @@ export interface BayScope {
   autoscale?: { readonly usage: SwarmUsage; readonly decision: AutoscaleDecision; readonly capacityNote?: string };
   /** rollout: nodes still to restart, and what this pass did or waits for. */
   rollout?: { pending: number; rolled?: string; waiting?: string; stoppedAt?: string };
+  /**
+   * placement: the node being replaced (its host is evacuated), and replacement: what it waits for, or
+   * that it was retired this time.
+   */
+  replacement?: Replacement & { waiting?: string; retired?: boolean };
+  /** placement: nodes on an older image than their aggregate's alias names now → that alias. */
+  outdated?: ReadonlyMap<string, string>;
   /** swarmCa: the swarm CA rotation in progress. */
   swarmCaRotation?: SwarmCaRotation;
   /** credentials */

@@ -16,6 +16,7 @@ import { describeRotation } from './rotation.js';
 import type { AutoscaleDecision } from './autoscale.js';
 import type { SwarmUsage } from '../../swarm/index.js';
 import type { SwarmFacts } from './swarm.js';
+import { UPGRADE_NODES_ANNOTATION, type Replacement } from './replacement.js';
 
 /** What one reconcile learned about one node. */
 export interface NodeFact {
@@ -34,6 +35,10 @@ export interface NodeFact {
   readonly tlsGeneration?: string;
   /** What is wrong with the node: why it is not ready, or how it drifted from its aggregate. */
   readonly problem?: string;
+  /** Being replaced: it serves until its replacement is ready, but no longer counts as one of the bay's nodes. */
+  readonly leaving?: boolean;
+  /** The node this one replaces. */
+  readonly replaces?: string;
 }
 
 /** Everything the phases recorded; status and conditions are computed from this in one place. */
@@ -65,6 +70,12 @@ export interface BayFacts {
   readonly nodeFailures?: readonly BayFailure[];
   /** Why the credentials bundle could not be published this time. */
   readonly credentialsFailure?: BayFailure;
+  /** Nodes on an older image than their aggregate's alias names now → that alias. */
+  readonly outdated?: ReadonlyMap<string, string>;
+  /** The bay takes new node images by replacing its nodes (upgradePolicy Rolling or the annotation). */
+  readonly upgradesNodes?: boolean;
+  /** The node being replaced, and what that waits for (or that it was retired this time). */
+  readonly replacement?: Replacement & { readonly waiting?: string; readonly retired?: boolean };
 }
 
 /** One usage reading and what autoscaling made of it. */
@@ -107,6 +118,8 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
   const swarm = swarmCondition(bay, facts);
   const ready = readyCondition(facts, [certificates, nodes, swarm]);
   const autoscaling = autoscaleCondition(bay, facts);
+  const replacing = replacementCondition(bay, facts);
+  const upToDate = upToDateCondition(bay, facts);
   const phase = phaseOf(bay, facts, ready.status === 'True');
   const progress = kstatusConditions(phase, ready);
   const nodeNotAfters = facts.nodes.flatMap((n) => (n.certificateNotAfter ? [n.certificateNotAfter.getTime()] : []));
@@ -117,7 +130,7 @@ export function computeBayStatus(bay: Bay, facts: BayFacts, now: Date): BayStatu
     conditions: withConditions(
       bay,
       bay.status?.conditions,
-      [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : []), ...progress],
+      [ready, certificates, nodes, swarm, ...(autoscaling ? [autoscaling] : []), ...(replacing ? [replacing] : []), ...(upToDate ? [upToDate] : []), ...progress],
       now,
     ),
     nodes: facts.nodes.map(toNodeStatus),
@@ -319,7 +332,15 @@ function certificatesCondition(facts: BayFacts): ConditionBody {
 
 function nodesCondition(facts: BayFacts): ConditionBody {
   const type = 'NodesReady';
-  const ready = facts.nodes.filter((n) => n.ready).length;
+  // A node being replaced serves until its replacement is ready: the bay has as many ready nodes as it
+  // declares throughout, and says so, while the replacement's own progress shows in NodesReplaced.
+  const staying = facts.nodes.filter((n) => !n.leaving);
+  const serving = facts.nodes.filter((n) => n.ready).length;
+  if (facts.replacement && serving >= facts.desired && !staying.some((n) => n.state === 'Lost')) {
+    const message = `${serving} of ${facts.desired} nodes ready; ${describeReplacement(facts.replacement)}`;
+    return { type, status: 'True', reason: REASONS.allNodesReady, message };
+  }
+  const ready = staying.filter((n) => n.ready).length;
   const counted = `${ready} of ${facts.desired} nodes ready`;
   if (facts.quotaHeld) {
     return { type, status: 'False', reason: REASONS.quotaExceeded, message: `${counted}; ${facts.quotaHeld.message}` };
@@ -343,7 +364,7 @@ function nodesCondition(facts: BayFacts): ConditionBody {
       message: `${counted}; ${unknown.map((n) => `${n.name} on ${n.host}: ${n.problem}`).join('; ')}`,
     };
   }
-  if (ready === facts.desired && facts.nodes.length === facts.desired)
+  if (ready === facts.desired && staying.length === facts.desired)
     return { type, status: 'True', reason: REASONS.allNodesReady, message: counted };
   const failing = facts.nodes.filter((n) => !n.ready && n.problem);
   const details = failing.length > 0 ? `; ${failing.map((n) => `${n.name}: ${n.problem}`).join('; ')}` : '';
@@ -352,6 +373,54 @@ function nodesCondition(facts: BayFacts): ConditionBody {
   if (failing.length > 0)
     return { type, status: 'False', reason: REASONS.nodeNotReady, message: `${counted}${details}` };
   return { type, status: 'False', reason: REASONS.provisioning, message: counted };
+}
+
+/** Progress of a node replacement in words: which node, why, and what it waits for. */
+export function describeReplacement(r: NonNullable<BayFacts['replacement']>): string {
+  if (r.retired) return `node ${r.node} was replaced (${r.why})`;
+  return `replacing node ${r.node} (${r.why})${r.waiting ? `: ${r.waiting}` : ''}`;
+}
+
+/**
+ * NodesReplaced, once a bay has had a node to replace: False while one is (Replacing, or
+ * ReplacementPaused when its replacement fits on no host), True once none is left.
+ */
+function replacementCondition(bay: Bay, facts: BayFacts): ConditionBody | undefined {
+  const type = 'NodesReplaced';
+  const r = facts.replacement;
+  if (!r) {
+    const before = bay.status?.conditions?.find((c) => c.type === type);
+    return before
+      ? { type, status: 'True', reason: REASONS.allReplaced, message: 'no node waits to be replaced' }
+      : undefined;
+  }
+  if (!r.retired && facts.unschedulable.length > 0) {
+    const where = facts.unschedulable.map(describeUnschedulableForTenant).join('; ');
+    return { type, status: 'False', reason: REASONS.replacementPaused, message: `${describeReplacement(r)}; paused: ${where}` };
+  }
+  return { type, status: 'False', reason: REASONS.replacing, message: describeReplacement(r) };
+}
+
+/**
+ * NodesUpToDate, once some node runs an older image than its aggregate's alias names: UpgradeAvailable
+ * for a bay that keeps its nodes (upgradePolicy Manual), Upgrading for one that replaces them; True once
+ * every node runs the current image.
+ */
+function upToDateCondition(bay: Bay, facts: BayFacts): ConditionBody | undefined {
+  const type = 'NodesUpToDate';
+  const outdated = facts.outdated ?? new Map<string, string>();
+  if (outdated.size === 0) {
+    const before = bay.status?.conditions?.find((c) => c.type === type);
+    if (!before || !facts.outdated) return undefined;
+    return { type, status: 'True', reason: REASONS.upToDate, message: "every node runs its aggregate's image" };
+  }
+  const aliases = [...new Set(outdated.values())].join(', ');
+  const count = `${outdated.size} node(s) run an older image than ${aliases}`;
+  if (facts.upgradesNodes) {
+    return { type, status: 'False', reason: REASONS.upgrading, message: `${count}; replacing them one at a time, a new node first` };
+  }
+  const how = `set spec.upgradePolicy: Rolling (or annotate ${UPGRADE_NODES_ANNOTATION}=true) to replace them one at a time`;
+  return { type, status: 'False', reason: REASONS.upgradeAvailable, message: `${count}; ${how}` };
 }
 
 function swarmCondition(bay: Bay, facts: BayFacts): ConditionBody {
@@ -452,6 +521,7 @@ export function deletionStatus(bay: Bay, left: readonly string[], releaseAnnotat
 
 function phaseOf(bay: Bay, facts: BayFacts, ready: boolean): NonNullable<BayStatus['phase']> {
   if (bay.metadata.deletionTimestamp) return 'Deleting';
+  if (ready && facts.replacement) return 'Replacing';
   if (ready) return facts.rotation?.current || facts.rotation?.swarmCa ? 'Rotating' : 'Ready';
   // Until its first credentials are out, a bay is being provisioned, however far it got.
   if (!bay.status?.credentialsSecretName && !facts.credentials) return 'Provisioning';
@@ -475,6 +545,7 @@ function toNodeStatus(n: NodeFact): BayNodeStatus {
     ...(n.host ? { host: n.host } : {}),
     ...(n.address ? { address: n.address } : {}),
     ...(n.swarmNodeID ? { swarmNodeID: n.swarmNodeID } : {}),
+    ...(n.replaces ? { replaces: n.replaces } : {}),
     ...(n.certificateNotAfter ? { certificateNotAfter: formatTime(n.certificateNotAfter) } : {}),
     ...(n.certificateSerial ? { certificateSerial: n.certificateSerial } : {}),
     ...(n.tlsGeneration ? { tlsGeneration: n.tlsGeneration } : {}),

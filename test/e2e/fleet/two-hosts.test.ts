@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildNodeImage } from '../../../src/cli/image.js';
 import { getBay, type BayView } from '../../support/bays/cluster.js';
 import { dockerWithBundle, fetchCredentials, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { FLEET_HOSTS } from '../../support/bays/fleet.js';
+import { deployProbedService, ServiceProber, type ProbeReport } from '../../support/bays/prober.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { ofBay } from '../../support/lxd/index.js';
@@ -20,17 +22,18 @@ interface SwarmNode {
   readonly hostname: string;
   readonly status: string;
   readonly manager: string;
+  readonly engine: string;
 }
 
 async function swarmNodes(docker: DockerCli): Promise<SwarmNode[]> {
-  const listed = await docker(['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}']);
+  const listed = await docker(['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.EngineVersion}} {{.ManagerStatus}}']);
   if (listed.code !== 0) throw new Error(`docker node ls failed: ${listed.stderr}`);
   return listed.stdout
     .trim()
     .split('\n')
     .map((line) => {
-      const [hostname = '', status = '', manager = ''] = line.split(' ');
-      return { hostname, status, manager };
+      const [hostname = '', status = '', engine = '', manager = ''] = line.split(' ');
+      return { hostname, status, manager, engine };
     })
     .sort((a, b) => a.hostname.localeCompare(b.hostname));
 }
@@ -72,6 +75,42 @@ async function pagesOverOverlay(docker: DockerCli, network: string, service: str
   const fetched = await docker(['run', '--rm', '--network', network, WORKLOAD_IMAGE, 'sh', '-c', script]);
   if (fetched.code !== 0) throw new Error(`fetching over ${network} failed: ${fetched.stderr}`);
   return fetched.stdout.trim().split('\n');
+}
+
+/**
+ * Follows the bay while a replacement runs, as a load balancer follows service discovery: the prober's
+ * backends are the bay's node addresses, the workload image is loaded into each new node as soon as its
+ * dockerd answers (there is no registry to pull it from), and the fewest ready nodes the bay ever
+ * reported is kept.
+ */
+function followBay(docker: () => DockerCli, prober: ServiceProber): { stop: () => Promise<number> } {
+  let minReady = Number.POSITIVE_INFINITY;
+  let following = true;
+  const loaded = new Set<string>();
+  const loop = (async () => {
+    while (following) {
+      const now = await getBay(kubectl, namespace, 'wide');
+      minReady = Math.min(minReady, now.status?.readyNodes ?? 0);
+      const addresses = (now.status?.nodes ?? []).flatMap((n) => (n.address && n.state !== 'Retiring' ? [n.address] : []));
+      prober.setBackends(addresses);
+      // New nodes are looked for on the hosts themselves, so the image is there before they join the swarm.
+      for (const cli of env.fleet!.byName.values()) {
+        for (const instance of (await cli.list()).filter(ofBay(now.metadata.uid))) {
+          const address = instance.ipv4[0];
+          if (!address || loaded.has(address)) continue;
+          if (await loadWorkloadImage(docker(), address).then(() => true, () => false)) loaded.add(address);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      following = false;
+      await loop;
+      return minReady;
+    },
+  };
 }
 
 describe('a bay across two real hosts: LXD and Incus over HTTPS', () => {
@@ -187,6 +226,111 @@ describe('a bay across two real hosts: LXD and Incus over HTTPS', () => {
     expect(ready.status?.readyNodes).toBe(5);
     expect(await whereNodesRun(ready)).toEqual(before);
     expect(ready.status!.nodes!.map((n) => n.name).sort()).toEqual(bay.status!.nodes!.map((n) => n.name).sort());
+  });
+
+  it('evacuating the Incus host moves every node to LXD, a replacement first: no failed request, never fewer Ready nodes', async () => {
+    const nodes = (await getBay(kubectl, namespace, 'wide')).status!.nodes!;
+    const addresses = () => nodes.map((n) => n.address!);
+    await deployProbedService(docker, { name: 'probed', port: 8081, replicas: 2, nodeAddresses: addresses() });
+    // The overlay test's service has served its purpose; the probed one is what a client sees.
+    expect((await docker(['service', 'rm', 'who'])).code).toBe(0);
+    const prober = new ServiceProber({ backends: addresses(), port: 8081, ratePerSecond: 20 });
+    const follower = followBay(() => docker, prober);
+    let minReady = Number.POSITIVE_INFINITY;
+    prober.start();
+    let report: ProbeReport;
+    try {
+      const hosts = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', env.aggregate, '-o', 'json'])) as {
+        spec: { hosts: { name: string }[] };
+      };
+      const at = hosts.spec.hosts.findIndex((h) => h.name === FLEET_HOSTS.incus);
+      const patch = JSON.stringify([{ op: 'add', path: `/spec/hosts/${at}/evacuate`, value: true }]);
+      await mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', patch]);
+      await waitFor(
+        'every node of the bay off the Incus host, nothing left to replace',
+        async () => {
+          const now = await getBay(kubectl, namespace, 'wide');
+          const replaced = now.status?.conditions?.find((c) => c.type === 'NodesReplaced');
+          const where = await whereNodesRun(now);
+          const offIncus = [...where.values()].every((h) => h === FLEET_HOSTS.lxd) && where.size === 5;
+          return offIncus && replaced?.reason === 'AllReplaced' && now.status?.phase === 'Ready' ? now : undefined;
+        },
+        600_000,
+        2_000,
+      );
+    } finally {
+      minReady = await follower.stop();
+      report = await prober.stop();
+    }
+    // The bay's endpoint may have been a node of the evacuated host: the tenant fetches the bundle again.
+    docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'wide', namespace));
+    console.info(`probes during the evacuation: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}`);
+    expect(report.sent).toBeGreaterThan(100);
+    expect(report.failed).toBe(0);
+    expect(minReady).toBeGreaterThanOrEqual(5);
+    // The swarm lists the bay's five nodes only: the evacuated members were removed.
+    await waitFor('five swarm members', async () => ((await swarmNodes(docker)).length === 5 ? true : undefined), 120_000, 2_000);
+    const members = await swarmNodes(docker);
+    expect(members.every((m) => m.status === 'Ready')).toBe(true);
+    expect(members.filter((m) => m.manager !== '')).toHaveLength(3);
+  });
+
+  it('a rolling upgrade to the trixie image: every node on the new image and Docker, no failed request', async () => {
+    // The admin builds the new image on both hosts, ends the evacuation, and moves the aggregate's alias.
+    for (const host of [env.host, env.fleet!.incusHost]) {
+      await buildNodeImage({ endpoint: host.socketEndpoint, suite: 'trixie', log: (l) => console.info(`trixie (${host.cli}): ${l}`) });
+    }
+    const before = await getBay(kubectl, namespace, 'wide');
+    const oldEngines = new Set((await swarmNodes(docker)).map((m) => m.engine));
+    await mustKubectl(kubectl, ['patch', 'bay', 'wide', '-n', namespace, '--type=merge', '-p', '{"spec":{"upgradePolicy":"Rolling"}}']);
+    const prober = new ServiceProber({ backends: before.status!.nodes!.map((n) => n.address!), port: 8081, ratePerSecond: 20 });
+    const follower = followBay(() => docker, prober);
+    let minReady = Number.POSITIVE_INFINITY;
+    prober.start();
+    let report: ProbeReport;
+    let after: BayView;
+    try {
+      const aggregate = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', env.aggregate, '-o', 'json'])) as {
+        spec: { hosts: { name: string }[] };
+      };
+      const at = aggregate.spec.hosts.findIndex((h) => h.name === FLEET_HOSTS.incus);
+      const patch = JSON.stringify([
+        { op: 'replace', path: `/spec/hosts/${at}/evacuate`, value: false },
+        { op: 'replace', path: '/spec/image', value: 'marina-node/trixie' },
+      ]);
+      await mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', patch]);
+      after = await waitFor(
+        'every node of the bay on the trixie image',
+        async () => {
+          const now = await getBay(kubectl, namespace, 'wide');
+          const upToDate = now.status?.conditions?.find((c) => c.type === 'NodesUpToDate');
+          return upToDate?.reason === 'UpToDate' && now.status?.phase === 'Ready' ? now : undefined;
+        },
+        900_000,
+        2_000,
+      );
+    } finally {
+      minReady = await follower.stop();
+      report = await prober.stop();
+    }
+    docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'wide', namespace));
+    console.info(`probes during the upgrade: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}`);
+    expect(report.failed).toBe(0);
+    expect(minReady).toBeGreaterThanOrEqual(5);
+    // Every node is new, runs the image the alias names on its host, and a newer Docker than before.
+    const oldNames = new Set(before.status!.nodes!.map((n) => n.name));
+    expect(after.status!.nodes!.filter((n) => oldNames.has(n.name))).toEqual([]);
+    for (const node of after.status!.nodes!) {
+      const cli = env.fleet!.byName.get(node.host!)!;
+      const image = (await cli.must(['image', 'list', 'marina-node/trixie', '--format', 'csv', '-c', 'F'])).trim();
+      const base = await cli.configGet(node.name, 'volatile.base_image');
+      expect(base.startsWith(image)).toBe(true);
+    }
+    await waitFor('five swarm members', async () => ((await swarmNodes(docker)).length === 5 ? true : undefined), 120_000, 2_000);
+    const engines = new Set((await swarmNodes(docker)).map((m) => m.engine));
+    expect(engines.size).toBe(1);
+    expect(oldEngines.has([...engines][0]!)).toBe(false);
+    console.info(`Docker ${[...oldEngines].join(', ')} → ${[...engines].join(', ')}`);
   });
 });
 

@@ -52,9 +52,11 @@ describe('the Bay and HostAggregate CRDs on a real kube-apiserver', () => {
         flavor: { cpu: 2, memory: '4Gi', disk: '20Gi' },
         tls: { certificateValidity: '2160h', renewBefore: '720h', caOverlap: '24h' },
         deletionPolicy: 'Delete',
+        upgradePolicy: 'Manual',
       });
       const aggregate = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', 'local', '-o', 'json']));
       expect(aggregate.spec.hosts[0].cordoned).toBe(false);
+      expect(aggregate.spec.hosts[0].evacuate).toBe(false);
       expect(aggregate.spec.image).toBe('marina-node/bookworm');
       expect(aggregate.spec.storagePool).toBe('default');
     });

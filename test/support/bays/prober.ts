@@ -53,7 +53,9 @@ const MAX_FAILURES = 20;
  * fails only when every backend was tried once and none answered, which is what a client of the service sees.
  */
 export class ServiceProber {
-  private readonly backends: readonly string[];
+  private backends: readonly string[];
+  /** Every backend ever probed, for the report. */
+  private readonly known = new Set<string>();
   private readonly port: number;
   private readonly path: string;
   private readonly intervalMs: number;
@@ -68,6 +70,7 @@ export class ServiceProber {
   constructor(opts: ProberOptions) {
     if (opts.backends.length === 0) throw new Error('ServiceProber needs at least one backend');
     this.backends = [...opts.backends];
+    for (const b of this.backends) this.known.add(b);
     this.port = opts.port;
     this.path = opts.path ?? '/';
     this.intervalMs = 1000 / (opts.ratePerSecond ?? 20);
@@ -100,6 +103,16 @@ export class ServiceProber {
     return this.report();
   }
 
+  /**
+   * Replaces the backends, as a load balancer follows service discovery: nodes that joined are probed
+   * from the next probe on, nodes that left no more.
+   */
+  setBackends(backends: readonly string[]): void {
+    if (backends.length === 0) return;
+    this.backends = [...backends];
+    for (const b of backends) this.known.add(b);
+  }
+
   /** Everything since `start()`. */
   report(): ProbeReport {
     return this.since(this.startMark ?? this.mark());
@@ -111,7 +124,7 @@ export class ServiceProber {
 
   since(mark: ProbeMark): ProbeReport {
     const probes = this.probes.slice(mark.index);
-    const byBackend: Record<string, number> = Object.fromEntries(this.backends.map((b) => [b, 0]));
+    const byBackend: Record<string, number> = Object.fromEntries([...this.known].map((b) => [b, 0]));
     const failures: ProbeReport['failures'] = [];
     let ok = 0;
     let failed = 0;
@@ -144,16 +157,16 @@ export class ServiceProber {
     const probe: Probe = { startedAt: Date.now() };
     this.probes.push(probe);
     // Successive probes start at successive backends, so the load is spread as a round-robin client spreads it.
-    const first = this.nextBackend;
-    this.nextBackend = (this.nextBackend + 1) % this.backends.length;
-    const done = this.runProbe(probe, first).finally(() => this.inFlight.delete(done));
+    const first = this.nextBackend % this.backends.length;
+    this.nextBackend = (first + 1) % this.backends.length;
+    const done = this.runProbe(probe, this.backends, first).finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
   }
 
-  private async runProbe(probe: Probe, first: number): Promise<void> {
+  private async runProbe(probe: Probe, backends: readonly string[], first: number): Promise<void> {
     const errors: string[] = [];
-    for (let i = 0; i < this.backends.length; i++) {
-      const backend = this.backends[(first + i) % this.backends.length]!;
+    for (let i = 0; i < backends.length; i++) {
+      const backend = backends[(first + i) % backends.length]!;
       try {
         await httpGet(backend, this.port, this.path, this.attemptTimeoutMs);
         probe.outcome = { backend, ms: Date.now() - probe.startedAt };

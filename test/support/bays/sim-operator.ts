@@ -67,8 +67,18 @@ export class SimOperator {
   }
 
   /** (Re)applies the test's aggregate, with changes. */
-  async applyAggregate(over: { kernelModules?: readonly string[]; image?: string }): Promise<void> {
-    const hosts = this.hosts.map((h) => `    - {name: ${h}, endpoint: "unix:///simulated/${this.suite}/${h}.socket"}`).join('\n');
+  async applyAggregate(over: {
+    kernelModules?: readonly string[];
+    image?: string;
+    /** Hosts marked for evacuation, and hosts cordoned. */
+    evacuate?: readonly string[];
+    cordoned?: readonly string[];
+  }): Promise<void> {
+    const flags = (h: string): string =>
+      `${over.evacuate?.includes(h) ? ', evacuate: true' : ''}${over.cordoned?.includes(h) ? ', cordoned: true' : ''}`;
+    const hosts = this.hosts
+      .map((h) => `    - {name: ${h}, endpoint: "unix:///simulated/${this.suite}/${h}.socket"${flags(h)}}`)
+      .join('\n');
     const { cpu, memory } = this.options.overcommit ?? { cpu: 4, memory: 1 };
     const modules = over.kernelModules ?? this.options.kernelModules ?? [];
     await mustKubectl(this.kubectl, ['apply', '-f', '-'], {
@@ -118,7 +128,15 @@ ${over.image ? `  image: ${over.image}\n` : ''}`,
 
   async applyBay(
     name: string,
-    spec: { nodes: number; managers?: number; deletionPolicy?: 'Delete' | 'Retain'; cpu?: number; tls?: Record<string, string>; annotations?: Record<string, string> },
+    spec: {
+      nodes: number;
+      managers?: number;
+      deletionPolicy?: 'Delete' | 'Retain';
+      upgradePolicy?: 'Manual' | 'Rolling';
+      cpu?: number;
+      tls?: Record<string, string>;
+      annotations?: Record<string, string>;
+    },
   ): Promise<void> {
     const tls = spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : '';
     const annotations = spec.annotations ? `, annotations: ${JSON.stringify(spec.annotations)}` : '';
@@ -132,7 +150,7 @@ ${tls}  nodes: ${spec.nodes}
   flavor: {cpu: ${spec.cpu ?? 1}, memory: 512Mi, disk: 2Gi}
   aggregateSelector: {matchLabels: {suite: ${this.suite}}}
   deletionPolicy: ${spec.deletionPolicy ?? 'Delete'}
-`,
+${spec.upgradePolicy ? `  upgradePolicy: ${spec.upgradePolicy}\n` : ''}`,
     });
   }
 

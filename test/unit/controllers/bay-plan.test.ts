@@ -99,4 +99,56 @@ describe('the node plan of a bay', () => {
     const plan = planNodes(input({ specNodes: 3, recorded: [recorded(7, 'Ready', 'manager', 'h2')], discovered: [present(0, 'manager')], unreachableHosts: new Set(['metal/h2']) }));
     expect(plan.nodes.filter((n) => n.state === 'new').map((n) => n.index)).toEqual([8]);
   });
+
+  describe('a node being replaced (its host evacuated)', () => {
+    const all = [present(0, 'manager'), present(1, 'manager'), present(2, 'manager'), present(3), present(4)];
+
+    it('stays, and a replacement of its role is planned beside it: one more node, never one fewer', () => {
+      const plan = planNodes(input({ specNodes: 5, specManagers: 3, discovered: all, leaving: new Set(['web-abc123-1']) }));
+      expect(plan.desired).toBe(5);
+      expect(plan.nodes.map((n) => [n.index, n.role, n.state, n.leaving ?? false])).toEqual([
+        [0, 'manager', 'present', false],
+        [1, 'manager', 'present', true],
+        [2, 'manager', 'present', false],
+        [3, 'worker', 'present', false],
+        [4, 'worker', 'present', false],
+        [5, 'manager', 'new', false],
+      ]);
+      expect(plan.nodes.at(-1)?.replaces).toBe('web-abc123-1');
+    });
+
+    it('a worker is replaced by a worker', () => {
+      const plan = planNodes(input({ specNodes: 5, specManagers: 3, discovered: all, leaving: new Set(['web-abc123-3']) }));
+      expect(plan.nodes.filter((n) => n.state === 'new').map((n) => [n.index, n.role])).toEqual([[5, 'worker']]);
+    });
+
+    it('once retired (recorded Retiring, instance gone) it is neither lost nor replaced again', () => {
+      const plan = planNodes(
+        input({
+          specNodes: 5,
+          specManagers: 3,
+          discovered: all.filter((d) => d.index !== 3).concat(present(5)),
+          recorded: [recorded(3, 'Retiring')],
+        }),
+      );
+      expect(plan.lost).toEqual([]);
+      expect(plan.nodes.map((n) => n.index)).toEqual([0, 1, 2, 4, 5]);
+    });
+
+    it('a bay grown past its spec keeps its size while a node is replaced: it never shrinks', () => {
+      const plan = planNodes(input({ specNodes: 3, discovered: all, leaving: new Set(['web-abc123-4']) }));
+      expect(plan.desired).toBe(5);
+      expect(plan.nodes.filter((n) => n.state === 'new').map((n) => [n.index, n.replaces])).toEqual([[5, 'web-abc123-4']]);
+    });
+
+    it('once its replacement is recorded, no second one is planned', () => {
+      const replacement = { ...recorded(5, 'Pending'), replaces: 'web-abc123-4' };
+      const plan = planNodes(
+        input({ specNodes: 5, specManagers: 3, discovered: all, recorded: [replacement], leaving: new Set(['web-abc123-4']) }),
+      );
+      expect(plan.desired).toBe(5);
+      expect(plan.nodes.map((n) => [n.index, n.state])).toContainEqual([5, 'intended']);
+      expect(plan.nodes.filter((n) => n.state === 'new')).toEqual([]);
+    });
+  });
 });

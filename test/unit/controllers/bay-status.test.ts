@@ -10,7 +10,7 @@ function bay(over: Partial<Bay['status']> = {}, spec: Partial<Bay['spec']> = {})
     apiVersion: 'marina.dev/v1alpha1',
     kind: 'Bay',
     metadata: { name: 'web', namespace: 'team-a', uid: 'u1', generation: 2 },
-    spec: { coe: 'swarm', managers: 1, nodes: 2, flavor: { cpu: 2, memory: '4Gi', disk: '20Gi' }, tls: { certificateValidity: '2160h', renewBefore: '720h', caOverlap: '24h' }, deletionPolicy: 'Delete', ...spec },
+    spec: { coe: 'swarm', managers: 1, nodes: 2, flavor: { cpu: 2, memory: '4Gi', disk: '20Gi' }, tls: { certificateValidity: '2160h', renewBefore: '720h', caOverlap: '24h' }, deletionPolicy: 'Delete', upgradePolicy: 'Manual', ...spec },
     ...(Object.keys(over).length ? { status: over } : {}),
   };
 }
@@ -138,5 +138,40 @@ describe('the status of a bay, computed from facts in one place', () => {
     const text = JSON.stringify(computeBayStatus(bay(), facts([node(0), node(1)]), now));
     expect(text).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
     expect(text).toContain('"caNotAfter":"2029-01-01T00:00:00Z"');
+  });
+});
+
+describe('a node being replaced (its host evacuated)', () => {
+  const replacement = { node: 'web-abc-1', host: 'h1', why: 'its host h1 is being evacuated' };
+  const leaving = node(1, { leaving: true, problem: 'to be replaced: its host h1 is being evacuated' });
+
+  it('the bay stays Ready while the replacement joins (the old node serves meanwhile), phase Replacing', () => {
+    const joining = node(2, { state: 'Running', ready: false, replaces: 'web-abc-1' });
+    const status = computeBayStatus(bay(), facts([node(0), leaving, joining], { replacement }), now);
+    expect(status.phase).toBe('Replacing');
+    expect(status.readyNodes).toBe(2);
+    const c = conditions(bay(), facts([node(0), leaving, joining], { replacement }));
+    expect(c).toMatchObject({ Ready: 'True BayReady', NodesReady: 'True AllNodesReady', NodesReplaced: 'False Replacing' });
+    expect(status.nodes?.find((n) => n.index === 2)?.replaces).toBe('web-abc-1');
+  });
+
+  it('pauses with a reason when its replacement fits on no host, still Ready', () => {
+    const unschedulable = [{ index: 2, role: 'worker' as const, rejections: [{ aggregate: 'metal', host: 'h2', reason: 'HostCordoned', message: 'cordoned' }] }];
+    const c = conditions(bay(), facts([node(0), leaving], { replacement, unschedulable }));
+    expect(c).toMatchObject({ Ready: 'True BayReady', NodesReplaced: 'False ReplacementPaused' });
+  });
+
+  it('a node lost meanwhile is not hidden by the replacement: NodesReady says so', () => {
+    const lost = node(0, { state: 'Lost', ready: false, problem: 'gone' });
+    const joining = node(2, { replaces: 'web-abc-1' });
+    const c = conditions(bay(), facts([lost, leaving, joining], { replacement }));
+    expect(c.NodesReady).not.toMatch(/^True/);
+  });
+
+  it('once none is left, NodesReplaced turns True and the bay is Ready again', () => {
+    const before = bay({ conditions: [{ type: 'NodesReplaced', status: 'False', reason: 'Replacing', message: 'm', lastTransitionTime: '2026-11-21T09:00:00Z', observedGeneration: 2 }] });
+    const status = computeBayStatus(before, facts([node(0), node(2)]), now);
+    expect(status.phase).toBe('Ready');
+    expect(status.conditions?.find((c) => c.type === 'NodesReplaced')).toMatchObject({ status: 'True', reason: 'AllReplaced' });
   });
 });

@@ -18,8 +18,8 @@ function sharedMachine(calls: { observe: number }) {
   } as unknown as HostProvider;
   const registry = new HostRegistry({ secret: () => undefined, credentialNamespaces: new Set(['marina-system']), log: pino({ level: 'silent' }), factory: () => provider });
   const endpoint = 'unix:///run/shared.socket';
-  const a = testAggregate('fast', { hosts: [{ name: 'h1', endpoint, cordoned: false }] });
-  const b = testAggregate('slow', { hosts: [{ name: 'h1', endpoint, cordoned: false }] });
+  const a = testAggregate('fast', { hosts: [{ name: 'h1', endpoint, cordoned: false, evacuate: false }] });
+  const b = testAggregate('slow', { hosts: [{ name: 'h1', endpoint, cordoned: false, evacuate: false }] });
   return { registry, aggregates: [a, b] };
 }
 
@@ -35,7 +35,7 @@ describe('discovery', () => {
 
   it('never reads host credentials from a tenant’s namespace', () => {
     const registry = new HostRegistry({ secret: () => undefined, credentialNamespaces: new Set(['marina-system']), log: pino({ level: 'silent' }) });
-    const aggregate = testAggregate('metal', { hosts: [{ name: 'h1', endpoint: 'https://10.0.0.1:8443', cordoned: false, credentialsSecretRef: { name: 'h1', namespace: 'team-a' } }] });
+    const aggregate = testAggregate('metal', { hosts: [{ name: 'h1', endpoint: 'https://10.0.0.1:8443', cordoned: false, evacuate: false, credentialsSecretRef: { name: 'h1', namespace: 'team-a' } }] });
     expect(registry.handle(aggregate, aggregate.spec.hosts[0]!)).toMatchObject({ ok: false, reason: 'CredentialsNotAllowed' });
   });
 });

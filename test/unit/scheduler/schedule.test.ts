@@ -44,6 +44,7 @@ describe('the scheduler', () => {
       { name: 'an aggregate that does not allow the namespace', host: host('h1', { allowedNamespaces: { matchLabels: { tenant: 'true' } } }), req: { namespaceLabels: {} }, reason: 'NamespaceNotAllowed' },
       { name: 'a host that is not ready', host: host('h1', { ready: false, notReadyReason: 'Unreachable' }), reason: 'HostNotReady' },
       { name: 'a cordoned host', host: host('h1', { cordoned: true }), reason: 'HostCordoned' },
+      { name: 'a host being evacuated', host: host('h1', { evacuating: true }), reason: 'HostEvacuating' },
       { name: 'a host without CPU left even with overcommit', host: host('h1', { capacity: { cpu: 1, memoryBytes: 32 * GiB }, overcommit: { cpu: 1, memory: 1 } }), reason: 'InsufficientCpu' },
       { name: 'a host without memory left', host: host('h1', { allocated: { cpu: 0, memoryBytes: 30 * GiB } }), reason: 'InsufficientMemory' },
       { name: 'a host whose pool lacks disk', host: host('h1', { capacity: { cpu: 8, memoryBytes: 32 * GiB, diskBytes: 10 * GiB } }), reason: 'InsufficientDisk' },
