@@ -18,6 +18,8 @@ export type HostNotReadyReason =
   | 'BridgeMissing';
 
 export const HOST_READY = 'Ready';
+/** Ready, and its nodes are being moved away (hosts[].evacuate). */
+export const HOST_EVACUATING = 'Evacuating';
 
 const REASON_BY_CODE: Partial<Record<HostError['code'], HostNotReadyReason>> = {
   unreachable: 'Unreachable',
@@ -72,6 +74,11 @@ export async function probeHost(
     };
     if (!image) return { ...facts, ready: false, reason: 'ImageMissing', message: `the node image ${aggregate.spec.image} is not on the host: run marina image build there` };
     if (!bridge) return { ...facts, ready: false, reason: 'BridgeMissing', message: `the bridge ${aggregate.spec.network.bridge} does not exist on the host` };
+    if (aggregate.spec.hosts.find((h) => h.name === name)?.evacuate) {
+      const left = view.nodes.size;
+      const message = left === 0 ? 'evacuated: no bay node is left on the host' : `being evacuated: ${left} bay node(s) left to move`;
+      return { ...facts, ready: true, reason: HOST_EVACUATING, message };
+    }
     return { ...facts, ready: true, reason: HOST_READY, message: 'the host answers, trusts marina and has the node image' };
   } catch (err) {
     const reason = err instanceof HostError ? (REASON_BY_CODE[err.code] ?? 'ProbeFailed') : 'ProbeFailed';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getBay, waitForPhase, type BaySpecInput, type BayView } from '../../support/bays/cluster.js';
-import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, mixedBundle, type DockerCli } from '../../support/bays/docker-cli.js';
+import { dockerAfterEval, dockerWithBundle, fetchCredentials, marinaEnv, mixedBundle, swarmNodes, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl, OPERATOR_NAMESPACE } from '../../support/kubectl.js';
@@ -17,24 +17,6 @@ const { kubectl, kubeconfig } = env;
 const NS = env.namespace;
 const applyBay = (name: string, spec: BaySpecInput): Promise<void> => env.applyBay(name, spec);
 const waitReady = (name: string): Promise<BayView> => env.waitReady(name);
-
-interface SwarmNodeLine {
-  hostname: string;
-  status: string;
-  availability: string;
-}
-
-async function swarmNodes(docker: DockerCli): Promise<SwarmNodeLine[]> {
-  const listed = await docker(['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.Availability}}']);
-  if (listed.code !== 0) throw new Error(`docker node ls failed: ${listed.stderr}`);
-  return listed.stdout
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [hostname = '', status = '', availability = ''] = line.split(' ');
-      return { hostname, status, availability };
-    });
-}
 
 /** The client certificate and key of a credentials bundle. */
 async function bundleIdentity(dir: string): Promise<TlsIdentity> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeImage } from '../../../src/cli/image.js';
 import { getBay, type BayView } from '../../support/bays/cluster.js';
-import { dockerWithBundle, fetchCredentials, type DockerCli } from '../../support/bays/docker-cli.js';
+import { dockerWithBundle, fetchCredentials, swarmNodes, type DockerCli } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
 import { FLEET_HOSTS } from '../../support/bays/fleet.js';
 import { deployProbedService, ServiceProber, type ProbeReport } from '../../support/bays/prober.js';
@@ -17,26 +17,6 @@ import { run, waitFor } from '../../support/processes.js';
 // client certificate it trusts through a trust token, nodes bridged onto the network both are on.
 const env = useBayTestEnvironment('e2e-fleet', { hosts: 'fleet' });
 const { kubectl, kubeconfig, namespace } = env;
-
-interface SwarmNode {
-  readonly hostname: string;
-  readonly status: string;
-  readonly manager: string;
-  readonly engine: string;
-}
-
-async function swarmNodes(docker: DockerCli): Promise<SwarmNode[]> {
-  const listed = await docker(['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.EngineVersion}} {{.ManagerStatus}}']);
-  if (listed.code !== 0) throw new Error(`docker node ls failed: ${listed.stderr}`);
-  return listed.stdout
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [hostname = '', status = '', engine = '', manager = ''] = line.split(' ');
-      return { hostname, status, manager, engine };
-    })
-    .sort((a, b) => a.hostname.localeCompare(b.hostname));
-}
 
 /** Node name → the aggregate host whose daemon lists the instance (asked with each daemon's own CLI). */
 async function whereNodesRun(bay: BayView): Promise<Map<string, string>> {

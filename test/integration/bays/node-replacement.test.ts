@@ -69,6 +69,15 @@ describe('host evacuation (simulated hosts, real apiserver)', () => {
     expect(replacements).toEqual([...onH1].sort());
     const events = await s.kubectl(['get', 'events', '-n', s.namespace, '--field-selector', 'reason=NodeRetired', '-o', 'name']);
     expect(events.stdout.trim().split('\n').filter(Boolean)).toHaveLength(onH1.length);
+    // The aggregate says the host is empty now (its probe counts the nodes left).
+    const h1 = await s.waitFor('h1 reported empty', async () => {
+      const aggregate = JSON.parse((await s.kubectl(['get', 'hostaggregate', s.aggregate, '-o', 'json'])).stdout) as {
+        status?: { hosts?: { name: string; reason?: string; message?: string }[] };
+      };
+      const host = aggregate.status?.hosts?.find((h) => h.name === 'h1');
+      return host?.message?.startsWith('evacuated') ? host : undefined;
+    });
+    expect(h1).toMatchObject({ reason: 'Evacuating', message: 'evacuated: no bay node is left on the host' });
   });
 
   it('with no room elsewhere it pauses with a reason, the bay Ready and nothing deleted', async () => {

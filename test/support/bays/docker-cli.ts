@@ -66,3 +66,28 @@ export async function mixedBundle(webDir: string, files: Record<string, string>)
   for (const [file, source] of Object.entries(files)) await copyFile(join(source, file), join(dir, file));
   return dir;
 }
+
+/** One member as `docker node ls` shows it to the tenant. */
+export interface SwarmMemberLine {
+  readonly hostname: string;
+  readonly status: string;
+  readonly availability: string;
+  readonly engine: string;
+  /** Leader, Reachable, Unreachable; empty for a worker. */
+  readonly manager: string;
+}
+
+/** The swarm's members through the docker CLI, by hostname. */
+export async function swarmNodes(docker: DockerCli): Promise<SwarmMemberLine[]> {
+  const format = '{{.Hostname}} {{.Status}} {{.Availability}} {{.EngineVersion}} {{.ManagerStatus}}';
+  const listed = await docker(['node', 'ls', '--format', format]);
+  if (listed.code !== 0) throw new Error(`docker node ls failed: ${listed.stderr}`);
+  return listed.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [hostname = '', status = '', availability = '', engine = '', manager = ''] = line.split(' ');
+      return { hostname, status, availability, engine, manager };
+    })
+    .sort((a, b) => a.hostname.localeCompare(b.hostname));
+}
