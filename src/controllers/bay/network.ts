@@ -73,7 +73,7 @@ function bridgedNodeNetwork(
 ): NodeNetwork {
   const { bridge, subnet, gateway, nodeAddresses, nameservers } = aggregate.spec.network;
   if (subnet === undefined || gateway === undefined || nodeAddresses === undefined) {
-    // Admission requires all three; an aggregate stored before that rule existed is told the same.
+    // Admission requires all three in bridged mode; the schema cannot say so to the type checker.
     throw new BayNetworkError(
       { host: host.name, operation: 'plan-node-address' },
       'misconfigured',

@@ -259,9 +259,13 @@ async function servingMaterial(
   };
 }
 
-/** A node that was a Ready swarm member (or is being restarted by the rollout) may run tenant containers. */
+/** Ready members, and nodes a rollout or a replacement drains: each may run tenant containers. */
+const SERVING_STATES: ReadonlySet<BayNodeStatus['state']> = new Set(['Ready', 'Draining', 'Retiring']);
+
+/** A node that was a Ready swarm member (or is being restarted or replaced) may run tenant containers. */
 export const servesWorkloads = (recorded: BayNodeStatus | undefined): boolean =>
-  recorded?.state === 'Ready' || recorded?.state === 'Draining' || recorded?.state === 'Retiring';
+  SERVING_STATES.has(recorded?.state);
+
 
 /** What status says the node serves, while its address is the one the certificate was issued for. */
 export function recordedTls(recorded: BayNodeStatus | undefined, address: string): NodeTls | undefined {
@@ -301,13 +305,7 @@ function adoptedTls(
  * re-creating its instance loses nothing. Any other node keeps its instance as it is.
  */
 export function neverRanWorkloads(recorded: BayNodeStatus['state'] | undefined, node: NodeInfo): boolean {
-  return (
-    recorded !== 'Ready' &&
-    recorded !== 'Lost' &&
-    recorded !== 'Draining' &&
-    recorded !== 'Retiring' &&
-    node.status !== 'running'
-  );
+  return !SERVING_STATES.has(recorded) && recorded !== 'Lost' && node.status !== 'running';
 }
 
 /** True when the node's dockerd already serves TLS with a certificate of this bay's CA for its address. */

@@ -139,8 +139,8 @@ const placementPhase: BayPhase = {
   async run(scope, deps, ctx) {
     const bay = scope.bay;
     const discovery = scope.discovery!;
-    scope.replacement = nodeToReplace(bay, discovery);
     scope.outdated = outdatedNodes(discovery);
+    scope.replacement = nodeToReplace(bay, discovery, scope.outdated);
     const plan = withinQuota(
       scope,
       deps,

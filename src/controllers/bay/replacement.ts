@@ -62,9 +62,12 @@ export function outdatedNodes(discovery: Discovery): Map<string, string> {
  * there); else the first node on an evacuated host; else, for a bay that takes upgrades, the first node
  * on an outdated image. Workers before managers, by index.
  */
-export function nodeToReplace(bay: Bay, discovery: Discovery): Replacement | undefined {
+export function nodeToReplace(
+  bay: Bay,
+  discovery: Discovery,
+  outdated: ReadonlyMap<string, string>,
+): Replacement | undefined {
   const recorded = new Map((bay.status?.nodes ?? []).map((n) => [n.name, n]));
-  const outdated = outdatedNodes(discovery);
   const evacuated = (d: DiscoveredNode): boolean =>
     discovery.hosts.get(hostKey(d.aggregate, d.host))?.host.evacuate === true;
   const describe = (d: DiscoveredNode): Replacement => ({

@@ -208,24 +208,47 @@ describe('a bay across two real hosts: LXD and Incus over HTTPS', () => {
     expect(ready.status!.nodes!.map((n) => n.name).sort()).toEqual(bay.status!.nodes!.map((n) => n.name).sort());
   });
 
-  it('evacuating the Incus host moves every node to LXD, a replacement first: no failed request, never fewer Ready nodes', async () => {
-    const nodes = (await getBay(kubectl, namespace, 'wide')).status!.nodes!;
-    const addresses = () => nodes.map((n) => n.address!);
-    await deployProbedService(docker, { name: 'probed', port: 8081, replicas: 2, nodeAddresses: addresses() });
-    // The overlay test's service has served its purpose; the probed one is what a client sees.
-    expect((await docker(['service', 'rm', 'who'])).code).toBe(0);
-    const prober = new ServiceProber({ backends: addresses(), port: 8081, ratePerSecond: 20 });
+  /**
+   * Runs `work` under a 20/s probe of the published service that follows the bay's nodes; afterwards the
+   * tenant fetches the bundle again (the endpoint may have been a replaced node). Returns what the probe
+   * saw and the fewest ready nodes the bay reported.
+   */
+  async function whileProbed<T>(label: string, work: () => Promise<T>): Promise<{ result: T; report: ProbeReport; minReady: number }> {
+    const backends = (await getBay(kubectl, namespace, 'wide')).status!.nodes!.map((n) => n.address!);
+    const prober = new ServiceProber({ backends, port: 8081, ratePerSecond: 20 });
     const follower = followBay(() => docker, prober);
-    let minReady = Number.POSITIVE_INFINITY;
     prober.start();
+    let result: T;
+    let minReady: number;
     let report: ProbeReport;
     try {
-      const hosts = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', env.aggregate, '-o', 'json'])) as {
-        spec: { hosts: { name: string }[] };
-      };
-      const at = hosts.spec.hosts.findIndex((h) => h.name === FLEET_HOSTS.incus);
-      const patch = JSON.stringify([{ op: 'add', path: `/spec/hosts/${at}/evacuate`, value: true }]);
-      await mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', patch]);
+      result = await work();
+    } finally {
+      minReady = await follower.stop();
+      report = await prober.stop();
+    }
+    docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'wide', namespace));
+    console.info(`probes during the ${label}: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}`);
+    return { result, report, minReady };
+  }
+
+  /** JSON-patches the aggregate; `{incus}` in a path stands for the Incus host's index in spec.hosts. */
+  async function patchAggregate(ops: { op: string; path: string; value: unknown }[]): Promise<void> {
+    const aggregate = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', env.aggregate, '-o', 'json'])) as {
+      spec: { hosts: { name: string }[] };
+    };
+    const at = String(aggregate.spec.hosts.findIndex((h) => h.name === FLEET_HOSTS.incus));
+    const patch = JSON.stringify(ops.map((o) => ({ ...o, path: o.path.replace('{incus}', at) })));
+    await mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', patch]);
+  }
+
+  it('evacuating the Incus host moves every node to LXD, a replacement first: no failed request, never fewer Ready nodes', async () => {
+    const nodes = (await getBay(kubectl, namespace, 'wide')).status!.nodes!;
+    await deployProbedService(docker, { name: 'probed', port: 8081, replicas: 2, nodeAddresses: nodes.map((n) => n.address!) });
+    // The overlay test's service has served its purpose; the probed one is what a client sees.
+    expect((await docker(['service', 'rm', 'who'])).code).toBe(0);
+    const { report, minReady } = await whileProbed('evacuation', async () => {
+      await patchAggregate([{ op: 'add', path: '/spec/hosts/{incus}/evacuate', value: true }]);
       await waitFor(
         'every node of the bay off the Incus host, nothing left to replace',
         async () => {
@@ -238,13 +261,7 @@ describe('a bay across two real hosts: LXD and Incus over HTTPS', () => {
         600_000,
         2_000,
       );
-    } finally {
-      minReady = await follower.stop();
-      report = await prober.stop();
-    }
-    // The bay's endpoint may have been a node of the evacuated host: the tenant fetches the bundle again.
-    docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'wide', namespace));
-    console.info(`probes during the evacuation: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}`);
+    });
     expect(report.sent).toBeGreaterThan(100);
     expect(report.failed).toBe(0);
     expect(minReady).toBeGreaterThanOrEqual(5);
@@ -263,23 +280,12 @@ describe('a bay across two real hosts: LXD and Incus over HTTPS', () => {
     const before = await getBay(kubectl, namespace, 'wide');
     const oldEngines = new Set((await swarmNodes(docker)).map((m) => m.engine));
     await mustKubectl(kubectl, ['patch', 'bay', 'wide', '-n', namespace, '--type=merge', '-p', '{"spec":{"upgradePolicy":"Rolling"}}']);
-    const prober = new ServiceProber({ backends: before.status!.nodes!.map((n) => n.address!), port: 8081, ratePerSecond: 20 });
-    const follower = followBay(() => docker, prober);
-    let minReady = Number.POSITIVE_INFINITY;
-    prober.start();
-    let report: ProbeReport;
-    let after: BayView;
-    try {
-      const aggregate = JSON.parse(await mustKubectl(kubectl, ['get', 'hostaggregate', env.aggregate, '-o', 'json'])) as {
-        spec: { hosts: { name: string }[] };
-      };
-      const at = aggregate.spec.hosts.findIndex((h) => h.name === FLEET_HOSTS.incus);
-      const patch = JSON.stringify([
-        { op: 'replace', path: `/spec/hosts/${at}/evacuate`, value: false },
+    const { result: after, report, minReady } = await whileProbed('upgrade', async () => {
+      await patchAggregate([
+        { op: 'replace', path: '/spec/hosts/{incus}/evacuate', value: false },
         { op: 'replace', path: '/spec/image', value: 'marina-node/trixie' },
       ]);
-      await mustKubectl(kubectl, ['patch', 'hostaggregate', env.aggregate, '--type=json', '-p', patch]);
-      after = await waitFor(
+      return waitFor(
         'every node of the bay on the trixie image',
         async () => {
           const now = await getBay(kubectl, namespace, 'wide');
@@ -289,12 +295,7 @@ describe('a bay across two real hosts: LXD and Incus over HTTPS', () => {
         900_000,
         2_000,
       );
-    } finally {
-      minReady = await follower.stop();
-      report = await prober.stop();
-    }
-    docker = dockerWithBundle(await fetchCredentials(kubeconfig, 'wide', namespace));
-    console.info(`probes during the upgrade: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}`);
+    });
     expect(report.failed).toBe(0);
     expect(minReady).toBeGreaterThanOrEqual(5);
     // Every node is new, runs the image the alias names on its host, and a newer Docker than before.
