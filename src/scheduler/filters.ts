@@ -6,7 +6,9 @@ import { hostKey, type HostCandidate, type NetworkReach, type PlacementRequest }
  * Filters, in the spirit of Nova's scheduler: each looks at one host for one node and either passes it or
  * says why not. The order is the order reasons are reported in.
  */
-export type FilterVerdict = { readonly pass: true } | { readonly pass: false; readonly reason: string; readonly message: string };
+export type FilterVerdict =
+  | { readonly pass: true }
+  | { readonly pass: false; readonly reason: string; readonly message: string; readonly code?: string };
 
 /** Where the bay's nodes already are (placed earlier, or in this round), and how far each host reaches. */
 export interface BayWhereabouts {
@@ -20,7 +22,8 @@ export interface HostFilter {
 }
 
 const PASS: FilterVerdict = { pass: true };
-const fail = (reason: string, message: string): FilterVerdict => ({ pass: false, reason, message });
+const fail = (reason: string, message: string, code?: string): FilterVerdict =>
+  code === undefined ? { pass: false, reason, message } : { pass: false, reason, message, code };
 
 export const aggregateMatchesSelector: HostFilter = {
   name: 'AggregateSelector',
@@ -36,7 +39,10 @@ export const namespaceAllowed: HostFilter = {
 
 export const hostReady: HostFilter = {
   name: 'HostReady',
-  check: (host) => (host.ready ? PASS : fail('HostNotReady', `host is not ready${host.notReadyReason ? ` (${host.notReadyReason})` : ''}`)),
+  check: (host) =>
+    host.ready
+      ? PASS
+      : fail('HostNotReady', `host is not ready${host.notReadyReason ? ` (${host.notReadyReason})` : ''}`, host.notReadyCode),
 };
 
 export const hostNotCordoned: HostFilter = {

@@ -74,7 +74,10 @@ function firstRejection(
 ): Rejection | undefined {
   for (const filter of filters) {
     const verdict = filter.check(host, request, bay);
-    if (!verdict.pass) return { aggregate: host.aggregate, host: host.host, reason: verdict.reason, message: verdict.message };
+    if (!verdict.pass) {
+      const { reason, message, code } = verdict;
+      return { aggregate: host.aggregate, host: host.host, reason, message, ...(code === undefined ? {} : { code }) };
+    }
   }
   return undefined;
 }
@@ -114,10 +117,16 @@ const NOT_THE_TENANTS = new Set(['AggregateNotSelected', 'NamespaceNotAllowed'])
 export function describeUnschedulableForTenant(u: Unschedulable): string {
   const visible = u.rejections.filter((r) => !NOT_THE_TENANTS.has(r.reason));
   const hidden = u.rejections.length - visible.length;
-  const reasons = visible.map((r) => `${r.aggregate}/${r.host}: ${r.reason}${r.reason === 'HostNotReady' ? '' : ` (${r.message})`}`);
+  const reasons = visible.map((r) => `${r.aggregate}/${r.host}: ${r.reason}${tenantDetail(r)}`);
   if (reasons.length === 0) return `no host can take node ${u.index} (${u.role}): no aggregate this bay may use offers a host`;
   const others = hidden > 0 ? `; ${hidden} host(s) of aggregates this bay does not use` : '';
   return `no host can take node ${u.index} (${u.role}): ${reasons.join('; ')}${others}`;
+}
+
+/** A host's own error may name its endpoint: a tenant reads its CamelCase code, the admin the whole text. */
+function tenantDetail(r: Rejection): string {
+  if (r.reason !== 'HostNotReady') return ` (${r.message})`;
+  return r.code ? ` (${r.code}: an admin fixes the aggregate)` : '';
 }
 
 /**

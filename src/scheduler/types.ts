@@ -17,8 +17,13 @@ export interface HostCandidate {
   readonly metadata: Readonly<Record<string, string>>;
   readonly allowedNamespaces?: LabelSelector;
   readonly ready: boolean;
-  /** Why the host is not ready, from its aggregate's status (Unreachable, ImageMissing, ...). */
+  /** Why the host is not ready, in words for the operator's log (may name the host's endpoint). */
   readonly notReadyReason?: string;
+  /**
+   * The aggregate status's CamelCase reason for it (CredentialsMissing, ImageMissing, Unreachable, ...):
+   * names no endpoint, so a tenant may read it and know whom to ask.
+   */
+  readonly notReadyCode?: string;
   readonly cordoned: boolean;
   /** Its nodes are being moved away: it takes no new ones either. */
   readonly evacuating?: boolean;
@@ -68,6 +73,8 @@ export interface Rejection {
   readonly host: string;
   readonly reason: string;
   readonly message: string;
+  /** What a tenant may read beside the reason when the message is kept from it. */
+  readonly code?: string;
 }
 
 export interface Unschedulable {

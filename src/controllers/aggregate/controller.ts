@@ -11,6 +11,7 @@ import { HOST_AGGREGATE, type SecretObject } from '../kinds.js';
 import type { MarinaMetrics } from '../metrics.js';
 import { KernelModuleSightings } from './capabilities.js';
 import { HOST_READY, probeHost, type ProbedHost } from './probe.js';
+import { isDue, nextDueInMs, recordProbe, type HostProbeRecord } from './probe-schedule.js';
 import { aggregateStatus } from './status.js';
 
 export interface AggregateControllerDeps {
@@ -27,48 +28,58 @@ export interface AggregateControllerDeps {
   readonly now?: () => Date;
 }
 
-interface LastProbe {
-  readonly at: number;
-  /** The aggregate's generation and its credentials Secrets' versions at that probe. */
+interface LastProbes {
+  /** The aggregate's generation and its credentials Secrets' versions at those probes. */
   readonly inputs: string;
+  readonly hosts: ReadonlyMap<string, HostProbeRecord>;
 }
 
 /**
  * Probes the hosts of each HostAggregate and reports them in its status, with Events on changes.
  * The probe schedule is kept in memory, not in status: a probe that finds nothing new writes nothing.
- * A new spec or new credentials are probed at once.
+ * A new spec or new credentials are probed at once; a host with a fault only a person can cure is
+ * probed less and less often (probe-schedule.ts).
  */
 export function aggregateReconciler(deps: AggregateControllerDeps): Reconciler {
   const now = deps.now ?? (() => new Date());
-  const lastProbe = new Map<string, LastProbe>();
+  const lastProbes = new Map<string, LastProbes>();
   const sightings = new KernelModuleSightings();
   return async (req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult> => {
     forgetHostsNoLongerListed(deps);
     const aggregate = deps.aggregates.store.get(req.key);
     if (!aggregate) {
-      lastProbe.delete(req.key);
+      lastProbes.delete(req.key);
       return {};
     }
     const inputs = probeInputs(aggregate, deps.secret);
-    const previous = lastProbe.get(req.key);
-    const wait = previous && previous.inputs === inputs ? previous.at + deps.probeIntervalMs - now().getTime() : 0;
-    if (wait > 0) return { requeueAfter: wait };
-
+    const previous = lastProbes.get(req.key);
+    const before = previous?.inputs === inputs ? previous.hosts : new Map<string, HostProbeRecord>();
     const probedAt = now();
+    const due = aggregate.spec.hosts.filter((h) => isDue(before.get(h.name), deps.probeIntervalMs, probedAt.getTime()));
+    if (due.length === 0) return { requeueAfter: nextDueInMs(before.values(), deps.probeIntervalMs, probedAt.getTime()) };
+
     const name = aggregate.metadata.name!;
-    const hosts = await Promise.all(
-      aggregate.spec.hosts.map((host) => {
+    const results = await Promise.all(
+      due.map((host) => {
         const handle = deps.registry.handle(aggregate, host);
         return probeHost(host.name, inventoryKeyOf(host), handle, aggregate, deps.inventory, sightings);
       }),
     );
-    lastProbe.set(req.key, { at: probedAt.getTime(), inputs });
-    for (const host of hosts) deps.metrics?.probed(name, host.name, host.ready ? HOST_READY : (host.reason ?? 'NotReady'));
+    const records = new Map<string, HostProbeRecord>();
+    for (const host of aggregate.spec.hosts) {
+      const result = results.find((r) => r.name === host.name);
+      const kept = before.get(host.name);
+      if (result) records.set(host.name, recordProbe(kept, result, probedAt.getTime()));
+      else if (kept) records.set(host.name, kept);
+    }
+    lastProbes.set(req.key, { inputs, hosts: records });
+    for (const host of results) deps.metrics?.probed(name, host.name, host.ready ? HOST_READY : (host.reason ?? 'NotReady'));
+    const hosts = [...records.values()].map((r) => r.result);
     await recordTransitions(deps.events, aggregate, hosts, ctx.log);
     const written = await patchStatus(deps.client, HOST_AGGREGATE, aggregate, aggregateStatus(aggregate, hosts, probedAt), ctx.signal);
     deps.aggregates.observeWrite(written);
     ctx.log.debug({ ready: hosts.filter((h) => h.ready).length, hosts: hosts.length, wrote: written !== undefined }, 'probed hosts');
-    return { requeueAfter: deps.probeIntervalMs };
+    return { requeueAfter: nextDueInMs(records.values(), deps.probeIntervalMs, probedAt.getTime()) };
   };
 }
 

@@ -55,6 +55,8 @@ export type NodeOutcome =
       readonly drift: readonly NodeDrift[];
       /** Settings repaired on a node that never ran workloads. */
       readonly repaired: readonly NodeDrift[];
+      /** It had served workloads and was found stopped (not by marina): marina started it again. */
+      readonly restarted?: boolean;
     }
   | {
       readonly ok: false;
@@ -147,6 +149,7 @@ export async function bringUpNode(
   let drift: readonly NodeDrift[] = [];
   let repaired: readonly NodeDrift[] = [];
   let seeded: SeededTls | undefined;
+  let booting = false;
   try {
     let ensured = await stage(
       'create',
@@ -162,7 +165,7 @@ export async function bringUpNode(
     }
     // Noted at once: the next observation of the host then finds no "new" node to wake the bay for.
     deps.inventory.noteNode(target.inventoryKey, ensured.node);
-    const booting = ensured.node.status !== 'running';
+    booting = ensured.node.status !== 'running';
     if (booting && !servesWorkloads(target.recorded)) {
       seeded = await seedDockerdTls(deps, bay, pki, target, renewal, signal);
     }
@@ -179,15 +182,31 @@ export async function bringUpNode(
   }
   deps.inventory.noteNode(target.inventoryKey, node);
   const address = node.ipv4Address;
-  const done = (tls: NodeTls): NodeOutcome => ({ ok: true, address, tls, created, drift, repaired });
+  // Stopped behind marina's back after serving workloads: it boots with its TLS files, as it was.
+  const restarted = booting && servesWorkloads(target.recorded);
+  const done = (tls: NodeTls): NodeOutcome => ({
+    ok: true,
+    address,
+    tls,
+    created,
+    drift,
+    repaired,
+    ...(restarted ? { restarted } : {}),
+  });
   try {
     if (seeded?.address === address) {
       // dockerd booted with its final certificate: no restart, only the wait for it to answer.
-      const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
-      await stage('dockerd', () => waitForDocker(deps.docker(dockerTlsOf(pki), address), deadline));
+      await stage('dockerd', () => waitForDocker(deps.docker(dockerTlsOf(pki), address), dockerDeadline(deps)));
       return done(seeded.tls);
     }
-    const answers = await answersOverTls(deps.docker(dockerTlsOf(pki), address, 5_000));
+    // A node that just booted is given the time dockerd takes to start (up to 30 s) before it counts as
+    // not answering, which would mean a drained repair.
+    const answers = restarted
+      ? await stage('dockerd', () => waitForDocker(deps.docker(dockerTlsOf(pki), address), inSeconds(30))).then(
+          () => true,
+          () => false,
+        )
+      : await answersOverTls(deps.docker(dockerTlsOf(pki), address, 5_000));
     if (servesWorkloads(target.recorded)) {
       const tls = answers
         ? (recordedTls(target.recorded, address) ?? adoptedTls(deps, bay, pki, target.index, address))
@@ -201,7 +220,7 @@ export async function bringUpNode(
       if (tls) return done(tls);
     }
     const served = await servingMaterial(deps, bay, pki, target, address, renewal, signal);
-    const deadline = new Date(Date.now() + deps.timeouts.dockerMs);
+    const deadline = dockerDeadline(deps);
     await stage('dockerd', () =>
       applyDockerdTls(
         bindNode(target.provider, target.name),
@@ -215,6 +234,9 @@ export async function bringUpNode(
     return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name), address };
   }
 }
+
+const inSeconds = (s: number): Date => new Date(Date.now() + s * 1000);
+const dockerDeadline = (deps: BayControllerDeps): Date => new Date(Date.now() + deps.timeouts.dockerMs);
 
 interface SeededTls {
   readonly address: string;

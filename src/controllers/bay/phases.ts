@@ -804,6 +804,14 @@ async function reportNodeEvents(
       note: `node ${name} (${n.role}) created on host ${n.host}`,
     });
   }
+  if (outcome.restarted) {
+    await deps.events.record(bay, {
+      type: 'Warning',
+      reason: 'NodeStarted',
+      action: 'Provision',
+      note: `node ${name} was found stopped (not by marina); started it again, as it was`,
+    });
+  }
   if (outcome.repaired.length > 0) {
     await deps.events.record(bay, {
       type: 'Normal',

@@ -129,7 +129,15 @@ function candidate(ref: HostRef, discovery: Discovery, ledger: PlacementLedger |
     overcommit: aggregate.spec.overcommit,
     networkReach: NETWORK_REACH[aggregate.spec.network.mode],
   };
-  const notReady = (reason: string): HostCandidate => ({ ...base, ready: false, notReadyReason: reason, capacity: { cpu: 0, memoryBytes: 0 }, allocated: { cpu: 0, memoryBytes: 0 } });
+  const code = probed && !probed.ready ? probed.reason : undefined;
+  const notReady = (reason: string): HostCandidate => ({
+    ...base,
+    ready: false,
+    notReadyReason: reason,
+    ...(code ? { notReadyCode: code } : {}),
+    capacity: { cpu: 0, memoryBytes: 0 },
+    allocated: { cpu: 0, memoryBytes: 0 },
+  });
   if (discovery.unreachable.has(ref.key) || !ref.provider || !ref.view?.ok) return notReady(discovery.unreachable.get(ref.key) ?? 'unreachable');
   if (!probed) return notReady('not probed yet');
   if (!probed.ready) return notReady(probed.reason ?? 'not ready');

@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bayYaml, E2E_SUBNET_POOL, getBay } from '../../support/bays/cluster.js';
 import { dockerWithBundle, fetchCredentials } from '../../support/bays/docker-cli.js';
 import { useBayTestEnvironment } from '../../support/bays/environment.js';
+import { restartLxdDaemon } from '../../support/chaos/daemons.js';
 import { loadWorkloadImage, WORKLOAD_IMAGE } from '../../support/bays/workload-image.js';
 import { mustKubectl } from '../../support/kubectl.js';
 import { inNamespace, nodeIndex, ofBay, sweepBayNetworks, sweepInstances } from '../../support/lxd/index.js';
-import { repoRoot } from '../../support/paths.js';
 import { run, waitFor } from '../../support/processes.js';
 
 // Two tenants, each with a bay called `web`, on one host whose aggregate runs in isolated mode.
@@ -50,16 +47,6 @@ async function listeningPorts(node: Node): Promise<number[]> {
 }
 
 /** The LXD daemon itself (the setup script started it), not the `[lxc monitor]` processes of its instances. */
-async function lxdDaemonPid(): Promise<number> {
-  const listed = await run('pgrep', ['-x', 'lxd']);
-  const pids = listed.stdout.split('\n').filter(Boolean).map(Number);
-  for (const pid of pids) {
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    if (/(^|\/)lxd$/.test(argv[0] ?? '') && argv.includes('--logfile')) return pid;
-  }
-  throw new Error(`no LXD daemon among ${pids.join(', ')}`);
-}
-
 async function mustRun(command: string, args: readonly string[]): Promise<void> {
   const result = await run(command, args, { timeoutMs: 180_000 });
   if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
@@ -160,12 +147,8 @@ describe('walls between bays (isolated network mode)', () => {
   });
 
   it('the walls come back when the LXD daemon restarts after its firewall rules were lost (as in a reboot)', async () => {
-    const daemon = await lxdDaemonPid();
     // A reboot empties the kernel's tables; the daemon's restart must write the walls again.
-    await mustRun('nft', ['delete', 'table', 'inet', 'lxd']);
-    process.kill(daemon, 'SIGTERM');
-    await waitFor('the LXD daemon to exit', async () => (existsSync(`/proc/${daemon}`) ? undefined : true), 60_000);
-    await mustRun(join(repoRoot, 'tools', 'setup-lxd-host.sh'), []);
+    await restartLxdDaemon(() => mustRun('nft', ['delete', 'table', 'inet', 'lxd']));
     for (const [a, b] of [
       [x, y],
       [y, x],

@@ -44,6 +44,8 @@ export interface BaySpecInput {
   readonly tls?: Readonly<Record<string, string>>;
   /** spec.network.encryptOverlay */
   readonly encryptOverlay?: boolean;
+  /** The `suite` label of the aggregates the bay selects (e2e aggregates say `e2e`). */
+  readonly suite?: string;
 }
 
 export function bayYaml(name: string, namespace: string, spec: BaySpecInput): string {
@@ -56,7 +58,7 @@ spec:
   flavor: {cpu: ${spec.cpu ?? E2E_FLAVOR.cpu}, memory: ${E2E_FLAVOR.memory}, disk: ${E2E_FLAVOR.disk}${
     spec.processes ? `, processes: ${spec.processes}` : ''
   }}
-  aggregateSelector: {matchLabels: {suite: e2e}}
+  aggregateSelector: {matchLabels: {suite: ${spec.suite ?? 'e2e'}}}
   deletionPolicy: ${spec.deletionPolicy ?? 'Delete'}
 ${spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : ''}${
     spec.encryptOverlay ? '  network: {encryptOverlay: true}\n' : ''
@@ -64,9 +66,10 @@ ${spec.tls ? `  tls: ${JSON.stringify(spec.tls)}\n` : ''}${
 }
 
 export interface BayView {
-  metadata: { uid: string; name: string; namespace: string };
-  spec: { nodes: number };
+  metadata: { uid: string; name: string; namespace: string; generation?: number };
+  spec: { nodes: number; managers?: number };
   status?: {
+    observedGeneration?: number;
     phase?: string;
     endpoint?: string;
     readyNodes?: number;

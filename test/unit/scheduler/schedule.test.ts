@@ -221,6 +221,19 @@ describe('what a tenant reads of an unschedulable node', () => {
     expect(describeUnschedulable(u)).toContain('gpu-team-b/g1: NamespaceNotAllowed');
   });
 
+  it("gives a host's CamelCase reason from its aggregate, which names no endpoint, so the tenant knows whom to ask", () => {
+    const h2 = { ...u.rejections[1]!, code: 'Unreachable' };
+    const text = describeUnschedulableForTenant({ ...u, rejections: [h2] });
+    expect(text).toBe('no host can take node 2 (worker): metal/h2: HostNotReady (Unreachable: an admin fixes the aggregate)');
+    expect(text).not.toContain('10.1.2.3');
+  });
+
+  it('carries that reason from the candidate through the HostReady filter', () => {
+    const notReady = host('h1', { ready: false, notReadyReason: 'dial tcp 10.1.2.3:8443', notReadyCode: 'CredentialsMissing' });
+    const placed = scheduleNodes([{ index: 0, role: 'manager' }], request, [notReady], empty);
+    expect(placed.unschedulable[0]?.rejections[0]).toMatchObject({ reason: 'HostNotReady', code: 'CredentialsMissing' });
+  });
+
   it('says so when no aggregate the bay may use offers a host', () => {
     expect(describeUnschedulableForTenant({ ...u, rejections: u.rejections.slice(2) })).toBe('no host can take node 2 (worker): no aggregate this bay may use offers a host');
   });
