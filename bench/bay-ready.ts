@@ -1,11 +1,13 @@
 /**
- * Time from `kubectl apply` of a Bay to its Ready condition, for 1 and 3 nodes (median of 5 each), in
- * each network mode, with the operator's own per-phase timings summed over the reconciles of each run.
- * Real everything: a real kube-apiserver, the operator as a process, the LXD host of
- * tools/setup-lxd-host.sh. In isolated mode a node's address is fixed before it boots, so its dockerd
- * starts with its certificate; in shared mode it is restarted once the address is known.
+ * Time from `kubectl apply` of a Bay to its Ready condition, for 1, 3 and 10 nodes (10 with 3
+ * managers), and from raising spec.nodes of a Ready 3-node bay by one to Ready with 4 (`+1`), median
+ * of 5 each. For each run: the operator's per-phase timings summed over the run's reconciles, and the
+ * mean time a node spent in each provisioning stage (marina_node_provisioning_seconds). Real
+ * everything: a real kube-apiserver, the operator as a process, the LXD host of tools/setup-lxd-host.sh.
+ * In isolated mode a node's address is fixed before it boots, so its dockerd starts with its
+ * certificate; in shared mode it is restarted once the address is known.
  *
- *   npm run build && npx tsx bench/bay-ready.ts [--runs 5] [--sizes 1,3] [--networks shared,isolated]
+ *   npm run build && npx tsx bench/bay-ready.ts [--runs 5] [--sizes 1,3,10,+1] [--networks shared]
  *
  * Prints a table and writes bench/results/bay-ready.json.
  */
@@ -20,28 +22,36 @@ import {
   type E2eNetwork,
 } from '../test/support/bays/cluster.js';
 import { OperatorProcess } from '../test/support/bays/operator.js';
-import { startKubeEnv } from '../test/support/kube-env.js';
+import { readyForSpec } from '../test/support/chaos/footprint.js';
+import { startKubeEnv, type KubeEnv } from '../test/support/kube-env.js';
+import { mustKubectl } from '../test/support/kubectl.js';
 import { lxcFor, lxdTestHost, sweepBayNetworks, testNodeImage } from '../test/support/lxd/index.js';
 import { repoRoot } from '../test/support/paths.js';
+import { waitFor } from '../test/support/processes.js';
 import { BENCH_OPERATOR_ARGS } from './support/real-bay.js';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
-    sizes: { type: 'string', default: '1,3' },
-    networks: { type: 'string', default: 'shared,isolated' },
+    sizes: { type: 'string', default: '1,3,10,+1' },
+    networks: { type: 'string', default: 'shared' },
   },
 });
 const runs = Number(values.runs);
-const sizes = values.sizes.split(',').map(Number);
+/** A number of nodes to create, or `+1`: one node added to a Ready 3-node bay. */
+const sizes = values.sizes.split(',');
 const networks = values.networks.split(',') as E2eNetwork[];
 const NS = 'bench-bays';
+const STAGES = ['create', 'start', 'address', 'dockerd', 'swarm_join'] as const;
+const PHASES = ['certificates', 'discovery', 'placement', 'nodes', 'swarm', 'credentials', 'status'] as const;
 
 interface Run {
   readonly network: E2eNetwork;
-  readonly nodes: number;
+  readonly size: string;
   readonly readyMs: number;
   readonly phaseMs: Record<string, number>;
+  /** Mean milliseconds a node spent in each stage during the run. */
+  readonly stageMs: Record<string, number>;
   readonly reconciles: number;
 }
 
@@ -49,6 +59,85 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+const managersFor = (nodes: number): number => (nodes >= 5 ? 3 : 1);
+
+/** Sum and count of each stage's histogram, read from the operator's /metrics. */
+async function stageTotals(operator: OperatorProcess): Promise<Map<string, { sum: number; count: number }>> {
+  const totals = new Map<string, { sum: number; count: number }>();
+  for (const stage of STAGES) {
+    const sum = await operator.metric('marina_node_provisioning_seconds_sum', { stage });
+    const count = await operator.metric('marina_node_provisioning_seconds_count', { stage });
+    totals.set(stage, { sum, count });
+  }
+  return totals;
+}
+
+function stageMeans(
+  before: Map<string, { sum: number; count: number }>,
+  after: Map<string, { sum: number; count: number }>,
+): Record<string, number> {
+  return Object.fromEntries(
+    STAGES.map((stage) => {
+      const sum = after.get(stage)!.sum - before.get(stage)!.sum;
+      const count = after.get(stage)!.count - before.get(stage)!.count;
+      return [stage, count > 0 ? Math.round((sum / count) * 1000) : 0];
+    }),
+  );
+}
+
+/** The phase timings of the bay's reconciles logged since `seenBefore`, once the Ready one has logged. */
+async function phaseTimes(operator: OperatorProcess, seenBefore: number, name: string) {
+  const reconcilesOf = (): Record<string, unknown>[] =>
+    operator
+      .logRecords()
+      .slice(seenBefore)
+      .filter((r) => r.msg === 'bay reconciled' && r.name === name);
+  const logged = Date.now() + 10_000;
+  while (!reconcilesOf().some((r) => r.phase === 'Ready') && Date.now() < logged) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const reconciles = reconcilesOf();
+  const phaseMs: Record<string, number> = {};
+  for (const r of reconciles)
+    for (const [phase, ms] of Object.entries(r.phaseMs as Record<string, number>))
+      phaseMs[phase] = (phaseMs[phase] ?? 0) + ms;
+  return { phaseMs, reconciles: reconciles.length };
+}
+
+async function waitReady(env: KubeEnv, name: string, timeoutMs = 300_000): Promise<void> {
+  await waitFor(`${name} Ready for its spec`, async () => ((await readyForSpec(env.kubectl, NS, name)) ? true : undefined), timeoutMs, 50);
+}
+
+/** One measured run: apply (or grow) → Ready, with what the operator logged and counted meanwhile. */
+async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetwork, size: string, i: number): Promise<Run> {
+  const growth = size.startsWith('+');
+  const nodes = growth ? 3 : Number(size);
+  const name = `ready-${growth ? 'grow' : `${nodes}n`}-${i}`;
+  const manifest = (n: number): string => bayYaml(name, NS, { nodes: n, managers: managersFor(nodes) });
+  if (growth) {
+    await env.kubectl(['apply', '-f', '-'], { input: manifest(nodes) });
+    await waitReady(env, name);
+  }
+  const seenBefore = operator.logRecords().length;
+  const stagesBefore = await stageTotals(operator);
+  const started = performance.now();
+  if (growth) {
+    const patch = JSON.stringify({ spec: { nodes: nodes + Number(size.slice(1)) } });
+    await mustKubectl(env.kubectl, ['patch', 'bay', name, '-n', NS, '--type=merge', '-p', patch]);
+  } else {
+    await mustKubectl(env.kubectl, ['apply', '-f', '-'], { input: manifest(nodes) });
+  }
+  await waitReady(env, name).catch((err: unknown) => {
+    throw new Error(`${name}: ${(err as Error).message}\n${operator.logTail()}`);
+  });
+  const readyMs = Math.round(performance.now() - started);
+  const { phaseMs, reconciles } = await phaseTimes(operator, seenBefore, name);
+  const stageMs = stageMeans(stagesBefore, await stageTotals(operator));
+  console.error(`${network} ${name}: Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles} reconciles`);
+  await env.kubectl(['delete', 'bay', name, '-n', NS, '--timeout=180s']);
+  return { network, size, readyMs, phaseMs, stageMs, reconciles };
+}
 
 async function main(): Promise<void> {
   const host = await lxdTestHost();
@@ -65,44 +154,7 @@ async function main(): Promise<void> {
     for (const network of networks) {
       await env.kubectl(['apply', '-f', '-'], { input: hostAggregateYaml('bench-local', host, network) });
       await env.kubectl(['wait', '--for=condition=Ready', '--timeout=120s', 'hostaggregate/bench-local']);
-      for (const nodes of sizes) {
-        for (let i = 0; i < runs; i++) {
-          const name = `ready-${nodes}n-${i}`;
-          const seenBefore = operator.logRecords().length;
-          const started = performance.now();
-          await env.kubectl(['apply', '-f', '-'], { input: bayYaml(name, NS, { nodes }) });
-          const waited = await env.kubectl([
-            'wait',
-            '-n',
-            NS,
-            '--for=condition=Ready',
-            '--timeout=300s',
-            `bay/${name}`,
-          ]);
-          const readyMs = performance.now() - started;
-          if (waited.code !== 0) throw new Error(`${name} not Ready: ${waited.stderr}\n${operator.logTail()}`);
-          // The reconcile that made the bay Ready logs after its status write: wait for its line.
-          const reconcilesOf = (): Record<string, unknown>[] =>
-            operator
-              .logRecords()
-              .slice(seenBefore)
-              .filter((r) => r.msg === 'bay reconciled' && r.name === name);
-          const logged = Date.now() + 10_000;
-          while (!reconcilesOf().some((r) => r.phase === 'Ready') && Date.now() < logged) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-          const reconciles = reconcilesOf();
-          const phaseMs: Record<string, number> = {};
-          for (const r of reconciles)
-            for (const [phase, ms] of Object.entries(r.phaseMs as Record<string, number>))
-              phaseMs[phase] = (phaseMs[phase] ?? 0) + ms;
-          results.push({ network, nodes, readyMs: Math.round(readyMs), phaseMs, reconciles: reconciles.length });
-          console.error(
-            `${network} ${name}: Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles.length} reconciles`,
-          );
-          await env.kubectl(['delete', 'bay', name, '-n', NS, '--timeout=180s']);
-        }
-      }
+      for (const size of sizes) for (let i = 0; i < runs; i++) results.push(await measure(env, operator, network, size, i));
     }
   } finally {
     await operator.stop();
@@ -111,43 +163,53 @@ async function main(): Promise<void> {
     provider.close();
     await env.stop();
   }
-
-  const phases = ['certificates', 'discovery', 'placement', 'nodes', 'swarm', 'credentials', 'status'];
-  const summary = networks.flatMap((network) =>
-    sizes.map((nodes) => {
-      const mine = results.filter((r) => r.nodes === nodes && r.network === network);
-      return {
-        network,
-        nodes,
-        runs: mine.length,
-        readyMedianMs: median(mine.map((r) => r.readyMs)),
-        readyMinMs: Math.min(...mine.map((r) => r.readyMs)),
-        readyMaxMs: Math.max(...mine.map((r) => r.readyMs)),
-        phaseMedianMs: Object.fromEntries(phases.map((p) => [p, median(mine.map((r) => r.phaseMs[p] ?? 0))])),
-      };
-    }),
-  );
-  const header = ['network', 'nodes', 'apply→Ready median', 'min', 'max', ...phases];
-  console.log(header.join(' | '));
-  console.log(header.map(() => '---').join(' | '));
-  for (const s of summary) {
-    console.log(
-      [
-        s.network,
-        s.nodes,
-        `${(s.readyMedianMs / 1000).toFixed(2)} s`,
-        `${(s.readyMinMs / 1000).toFixed(2)} s`,
-        `${(s.readyMaxMs / 1000).toFixed(2)} s`,
-        ...phases.map((p) => `${s.phaseMedianMs[p]} ms`),
-      ].join(' | '),
-    );
-  }
+  const summary = summarize(results);
+  printTable(summary);
   const out = join(repoRoot, 'bench', 'results');
   await mkdir(out, { recursive: true });
   await writeFile(
     join(out, 'bay-ready.json'),
     JSON.stringify({ date: new Date().toISOString(), runs: results, summary }, null, 2),
   );
+}
+
+function summarize(results: readonly Run[]) {
+  return networks.flatMap((network) =>
+    sizes.map((size) => {
+      const mine = results.filter((r) => r.size === size && r.network === network);
+      const medianOf = (pick: (r: Run) => number): number => median(mine.map(pick));
+      return {
+        network,
+        size,
+        managers: size.startsWith('+') ? 1 : managersFor(Number(size)),
+        runs: mine.length,
+        readyMedianMs: medianOf((r) => r.readyMs),
+        readyMinMs: Math.min(...mine.map((r) => r.readyMs)),
+        readyMaxMs: Math.max(...mine.map((r) => r.readyMs)),
+        phaseMedianMs: Object.fromEntries(PHASES.map((p) => [p, medianOf((r) => r.phaseMs[p] ?? 0)])),
+        stageMedianMs: Object.fromEntries(STAGES.map((s) => [s, medianOf((r) => r.stageMs[s] ?? 0)])),
+      };
+    }),
+  );
+}
+
+function printTable(summary: ReturnType<typeof summarize>): void {
+  const header = ['network', 'nodes', 'apply→Ready median', 'min', 'max', ...PHASES, ...STAGES.map((s) => `${s}/node`)];
+  console.log(header.join(' | '));
+  console.log(header.map(() => '---').join(' | '));
+  for (const s of summary) {
+    console.log(
+      [
+        s.network,
+        s.size.startsWith('+') ? `3 ${s.size}` : `${s.size} (${s.managers} mgr)`,
+        `${(s.readyMedianMs / 1000).toFixed(2)} s`,
+        `${(s.readyMinMs / 1000).toFixed(2)} s`,
+        `${(s.readyMaxMs / 1000).toFixed(2)} s`,
+        ...PHASES.map((p) => `${s.phaseMedianMs[p]} ms`),
+        ...STAGES.map((st) => `${s.stageMedianMs[st]} ms`),
+      ].join(' | '),
+    );
+  }
 }
 
 await main();

@@ -19,6 +19,7 @@ export {
 } from './credentials-bundle.js';
 export type { CredentialsBundleInput, DockerEndpoint, EnvironmentSettings } from './credentials-bundle.js';
 export { parseDuration } from './duration.js';
+export { warmRsaKeys } from './keys.js';
 export { parseTlsPolicy, renewalDue, renewalTime, timeUntilRenewal, caRenewalDue } from './renewal.js';
 export type { TlsPolicy } from './renewal.js';
 export { CLOCK_SKEW_ALLOWANCE_MS } from './validity.js';

@@ -17,7 +17,7 @@ export interface KeyPairPem {
  * for 50-200 ms per key, which would stall every other reconcile while a bay's certificates are
  * issued.
  */
-export async function generateRsaKeyPair(): Promise<KeyPairPem> {
+async function freshRsaKeyPair(): Promise<KeyPairPem> {
   const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {
     modulusLength: RSA_MODULUS_BITS,
     publicExponent: 0x10001,
@@ -26,3 +26,63 @@ export async function generateRsaKeyPair(): Promise<KeyPairPem> {
   });
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
+
+/**
+ * RSA keys made ahead of need. A new bay needs one key for its CA, one for marina's client, one per
+ * node and one for the tenant's bundle, each 50-200 ms of a core on a small machine, all on the way to
+ * Ready. A long-running process (`marina run`) keeps a few ready, made one at a time while it is idle;
+ * each key is handed out once and kept only in memory until then. Short commands never warm it: they
+ * generate what they need and exit.
+ */
+class RsaKeyPool {
+  private readonly ready: KeyPairPem[] = [];
+  private target = 0;
+  private refilling = false;
+
+  warm(size: number): void {
+    this.target = size;
+    this.refill();
+  }
+
+  async take(): Promise<KeyPairPem> {
+    const key = this.ready.shift();
+    this.refill();
+    return key ?? freshRsaKeyPair();
+  }
+
+  /** How many keys wait to be handed out. */
+  get size(): number {
+    return this.ready.length;
+  }
+
+  private refill(): void {
+    if (this.refilling || this.ready.length >= this.target) return;
+    this.refilling = true;
+    freshRsaKeyPair().then(
+      (key) => {
+        this.refilling = false;
+        if (this.ready.length < this.target) this.ready.push(key);
+        this.refill();
+      },
+      () => {
+        // The next take generates its own key and reports any failure where it is needed.
+        this.refilling = false;
+      },
+    );
+  }
+}
+
+const pool = new RsaKeyPool();
+
+/** An RSA key pair never handed out before: from the warm pool when it has one, else made now. */
+export function generateRsaKeyPair(): Promise<KeyPairPem> {
+  return pool.take();
+}
+
+/** Keeps `size` keys made ahead (`marina run`); 0 stops making more. */
+export function warmRsaKeys(size: number): void {
+  pool.warm(size);
+}
+
+/** Keys waiting in the pool (for metrics and tests). */
+export const warmRsaKeyCount = (): number => pool.size;

@@ -152,8 +152,11 @@ async function joinMissing(
     });
     onJoined?.((performance.now() - started) / 1000);
   };
-  for (const n of missing.filter((m) => m.role === 'manager')) await join(n);
-  await Promise.all(missing.filter((m) => m.role === 'worker').map(join));
+  // Raft grows by one manager at a time; workers are not voters and join beside them, all at once.
+  const managersOneByOne = async (): Promise<void> => {
+    for (const n of missing.filter((m) => m.role === 'manager')) await join(n);
+  };
+  await Promise.all([managersOneByOne(), ...missing.filter((m) => m.role === 'worker').map(join)]);
   return missing.map((n) => n.name);
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { NodeImageRecipe } from './recipe.js';
@@ -51,8 +51,52 @@ iface eth0 inet dhcp
  */
 const DOCKER_DAEMON_JSON = `${JSON.stringify({ 'storage-driver': 'overlay2' }, null, 2)}\n`;
 
+/**
+ * Documentation, manual pages and translations a node never shows anyone. Every file of the image is
+ * re-owned when a node first starts (its isolated id map), so fewer files boot faster: these are
+ * half of them. dpkg keeps them out of later package upgrades too.
+ */
+const UNREAD_PATHS = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*'];
+const DPKG_EXCLUDES = `# marina node: nobody reads these on a node; fewer files make its first start faster.
+${UNREAD_PATHS.map((p) => `path-exclude=${p}`).join('\n')}
+`;
+
+/**
+ * Units a node does not need, masked: the filesystem scrubbers (the host owns the disk), and apt and
+ * dpkg timers that would wake every idle node to refresh package lists nobody installs from.
+ */
+const MASKED_UNITS = [
+  'e2scrub_reap.service',
+  'e2scrub_all.timer',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'dpkg-db-backup.timer',
+  'fstrim.timer',
+];
+
+async function dropUnreadFiles(root: string): Promise<void> {
+  await mkdir(join(root, 'etc/dpkg/dpkg.cfg.d'), { recursive: true });
+  await writeFile(join(root, 'etc/dpkg/dpkg.cfg.d/marina-excludes'), DPKG_EXCLUDES);
+  for (const pattern of UNREAD_PATHS) {
+    const dir = join(root, pattern.slice(1, -2));
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(entries.map((entry) => rm(join(dir, entry), { recursive: true, force: true })));
+  }
+}
+
+async function maskUnits(root: string): Promise<void> {
+  const units = join(root, 'etc/systemd/system');
+  await mkdir(units, { recursive: true });
+  for (const unit of MASKED_UNITS) {
+    await rm(join(units, unit), { force: true });
+    await symlink('/dev/null', join(units, unit));
+  }
+}
+
 /** Turns the debootstrapped tree into something every node can boot from unchanged. */
 export async function customizeRootfs(root: string): Promise<void> {
+  await dropUnreadFiles(root);
+  await maskUnits(root);
   await writeFile(join(root, 'etc/network/interfaces'), NETWORK_INTERFACES);
   await mkdir(join(root, 'etc/docker'), { recursive: true });
   await writeFile(join(root, 'etc/docker/daemon.json'), DOCKER_DAEMON_JSON);
