@@ -34,10 +34,23 @@ function bayWhen(name: string, what: string, seen: (bay: BayView) => boolean, ti
   }, timeoutMs, 250);
 }
 
+/** The bay the faults after the first are tried on, as it was declared and first became Ready. */
+let steady: DeclaredBay;
+
 const condition = (bay: BayView, type: string) => bay.status?.conditions?.find((c) => c.type === type);
 
+/**
+ * The steady bay once it settled after a fault: every member Ready in the tenant's swarm, Ready in
+ * status, exactly its nodes, and the very instances it had before (none re-created).
+ */
+async function expectSteadyAsBefore(before: Record<string, number>): Promise<void> {
+  await everyMemberReady('steady', 3);
+  await env.waitReady('steady');
+  const settled = await expectExactlyDeclared(env, 'steady', steady);
+  expect(births(settled.footprint.instances)).toEqual(before);
+}
+
 describe('faults in what a bay stands on: each converges, or says Degraded with a reason, and loses nothing', () => {
-  let steady: DeclaredBay;
 
   it('the LXD daemon restarted while a 3-node bay is provisioned: Ready with exactly its 3 nodes and its CA', async () => {
     const uid = await bayBeingProvisioned('steady');
@@ -72,10 +85,7 @@ describe('faults in what a bay stands on: each converges, or says Degraded with 
       return now !== '' && now !== killed ? now : undefined;
     }, 60_000, 250);
     // systemd starts dockerd again; the workers find their manager again by themselves.
-    await everyMemberReady('steady', 3);
-    await env.waitReady('steady');
-    const settled = await expectExactlyDeclared(env, 'steady', steady);
-    expect(births(settled.footprint.instances)).toEqual(before);
+    await expectSteadyAsBefore(before);
     recordChaos({ fault: 'dockerd killed (SIGKILL) in the endpoint manager', rounds: 1 });
   });
 
@@ -90,10 +100,7 @@ describe('faults in what a bay stands on: each converges, or says Degraded with 
     }, 90_000, 500);
     expect(started).toContain(`node ${worker} was found stopped (not by marina); started it again`);
     expect((await env.lxc.instance(worker))?.status).toBe('Running');
-    await everyMemberReady('steady', 3);
-    await env.waitReady('steady');
-    const settled = await expectExactlyDeclared(env, 'steady', steady);
-    expect(births(settled.footprint.instances)).toEqual(before);
+    await expectSteadyAsBefore(before);
     recordChaos({ fault: 'a node instance stopped behind marina’s back', rounds: 1 });
   });
 
@@ -108,10 +115,7 @@ describe('faults in what a bay stands on: each converges, or says Degraded with 
     expect(during.degraded.status?.phase).toBe('Degraded');
     expect(condition(during.degraded, 'Ready')?.message).toContain('localhost');
     expect(during.members).toBe(3);
-    await everyMemberReady('steady', 3);
-    await env.waitReady('steady');
-    const settled = await expectExactlyDeclared(env, 'steady', steady);
-    expect(births(settled.footprint.instances)).toEqual(before);
+    await expectSteadyAsBefore(before);
     recordChaos({ fault: 'the host unreachable (daemon frozen) for 60 s', rounds: 1 });
   });
 });

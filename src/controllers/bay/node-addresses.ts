@@ -3,6 +3,15 @@ import { formatAddress, parseAddress, parseRange, rangeContains, rangeSize, type
 /** How long a granted address is held for a node that does not show on its host yet. */
 const GRANT_TTL_MS = 10 * 60_000;
 
+/**
+ * How long an address another node used is not handed out again while others are free. The peers of a
+ * node just deleted still hold its address with its MAC in their neighbour tables, and swarm state
+ * about it: a new manager given that address at once could not be reached by the leader when it
+ * joined ("could not connect to prospective new cluster member"), as DHCP servers avoid for the same
+ * reason.
+ */
+const REUSE_AFTER_MS = 10 * 60_000;
+
 interface Grant {
   readonly range: string;
   readonly address: string;
@@ -30,15 +39,22 @@ export interface AddressRequest {
  */
 export class NodeAddressBook {
   private readonly grants = new Map<string, Grant>();
+  /** When each address was last seen in use by a node. */
+  private readonly lastSeen = new Map<string, number>();
 
-  /** The node's address: the one it has, else the lowest free one of the range; undefined when full. */
+  /**
+   * The node's address: the one it has, else the lowest free one of the range that no node used
+   * lately (else the lowest free one); undefined when full.
+   */
   addressFor(request: AddressRequest, now = Date.now()): string | undefined {
+    const taken = [...request.taken];
+    for (const address of taken) this.lastSeen.set(address, now);
     const range = parseRange(request.range);
     if (request.current !== undefined && inRange(range, request.current)) return request.current;
     const held = this.grants.get(request.node);
     if (held && held.range === request.range && now - held.at <= GRANT_TTL_MS) return held.address;
-    const used = new Set([...request.taken, ...request.reserved, ...this.grantedToOthers(request.node, now)]);
-    const address = firstFree(range, used);
+    const used = new Set([...taken, ...request.reserved, ...this.grantedToOthers(request.node, now)]);
+    const address = firstFree(range, new Set([...used, ...this.usedLately(now)])) ?? firstFree(range, used);
     if (address !== undefined) this.grants.set(request.node, { range: request.range, address, at: now });
     return address;
   }
@@ -46,6 +62,13 @@ export class NodeAddressBook {
   /** The node exists with its address now, or will never be made: its grant is no longer needed. */
   settle(node: string): void {
     this.grants.delete(node);
+  }
+
+  private *usedLately(now: number): Iterable<string> {
+    for (const [address, at] of this.lastSeen) {
+      if (now - at > REUSE_AFTER_MS) this.lastSeen.delete(address);
+      else yield address;
+    }
   }
 
   private *grantedToOthers(node: string, now: number): Iterable<string> {

@@ -202,7 +202,7 @@ export async function bringUpNode(
     // A node that just booted is given the time dockerd takes to start (up to 30 s) before it counts as
     // not answering, which would mean a drained repair.
     const answers = restarted
-      ? await stage('dockerd', () => waitForDocker(deps.docker(dockerTlsOf(pki), address), inSeconds(30))).then(
+      ? await waitForDocker(deps.docker(dockerTlsOf(pki), address), inSeconds(30)).then(
           () => true,
           () => false,
         )

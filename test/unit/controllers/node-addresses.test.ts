@@ -46,6 +46,22 @@ describe('node addresses on the hosts’ network', () => {
     expect(new NodeAddressBook().addressFor(ask('a', [], '10.0.49.7'))).toBe('10.0.50.129');
   });
 
+  it('an address a node used lately goes to no new node while others are free: its peers still know the old', () => {
+    const book = new NodeAddressBook();
+    // Node a had .129 and was deleted: the next request no longer sees it taken.
+    book.addressFor(ask('x', ['10.0.50.129', '10.0.50.130'], '10.0.50.130'), 0);
+    expect(book.addressFor(ask('b', ['10.0.50.130']), 60_000)).toBe('10.0.50.131');
+    expect(new NodeAddressBook().addressFor(ask('b', ['10.0.50.130']), 60_000)).toBe('10.0.50.129');
+    expect(book.addressFor(ask('c', ['10.0.50.130', '10.0.50.131']), 10 * 60_000 + 1)).toBe('10.0.50.129');
+  });
+
+  it('when only addresses used lately are free, one of them is given all the same', () => {
+    const book = new NodeAddressBook();
+    const others = ['130', '131', '132', '133', '134'].map((o) => `10.0.50.${o}`);
+    book.addressFor(ask('x', [...others, '10.0.50.129'], '10.0.50.130'), 0);
+    expect(book.addressFor(ask('b', others), 1_000)).toBe('10.0.50.129');
+  });
+
   it('says so when the range is full', () => {
     const all = ['129', '130', '131', '132', '133', '134'].map((o) => `10.0.50.${o}`);
     expect(new NodeAddressBook().addressFor(ask('a', all))).toBeUndefined();
