@@ -11,7 +11,7 @@ import { run, waitFor } from '../processes.js';
  */
 
 /** The LXD daemon tools/setup-lxd-host.sh started (not `lxc` clients, not forkexec helpers). */
-export async function lxdDaemonPid(): Promise<number> {
+async function lxdDaemonPid(): Promise<number> {
   const listed = await run('pgrep', ['-x', 'lxd']);
   const pids = listed.stdout.split('\n').filter(Boolean).map(Number);
   for (const pid of pids) {

@@ -48,7 +48,7 @@ describe('node addresses on the hosts’ network', () => {
 
   it('an address a node used lately goes to no new node while others are free: its peers still know the old', () => {
     const book = new NodeAddressBook();
-    // Node a had .129 and was deleted: the next request no longer sees it taken.
+    // A node had .129 and was deleted: the next request no longer sees it taken.
     book.addressFor(ask('x', ['10.0.50.129', '10.0.50.130'], '10.0.50.130'), 0);
     expect(book.addressFor(ask('b', ['10.0.50.130']), 60_000)).toBe('10.0.50.131');
     expect(new NodeAddressBook().addressFor(ask('b', ['10.0.50.130']), 60_000)).toBe('10.0.50.129');
