@@ -1,5 +1,6 @@
 import type { BayNodeStatus } from '../../api/types.generated.js';
 import { DOCKER_TLS_PORT } from '../../pki/index.js';
+import type { SwarmNode } from '../../swarm/index.js';
 import { hostKey } from './names.js';
 import type { NodeOutcome } from './nodes.js';
 import { driftProblem, nameOf } from './phases.js';
@@ -137,7 +138,7 @@ function currentFact(
       problem: why,
     };
   }
-  const ready = member?.state === 'ready';
+  const ready = memberCountsReady(member, n.recorded);
   const problem = ready ? driftProblem(outcome) : member ? `swarm member is ${member.state}` : 'not a swarm member yet';
   return {
     ...base,
@@ -148,6 +149,17 @@ function currentFact(
     ...(member ? { swarmNodeID: member.id } : {}),
     ...(problem ? { problem } : {}),
   };
+}
+
+/**
+ * Whether the node's swarm member counts as ready. A new swarm leader marks every member `unknown` until
+ * its next heartbeat (swarmkit's dispatcher does so on taking office), so a leader change, say when a
+ * manager is demoted during a replacement, is no news about the node: one that was Ready stays Ready. A
+ * member that stays silent turns `down` after the heartbeat grace period, and then it counts as not ready.
+ */
+export function memberCountsReady(member: Pick<SwarmNode, 'state'> | undefined, recorded?: BayNodeStatus): boolean {
+  if (member?.state === 'ready') return true;
+  return member?.state === 'unknown' && recorded?.state === 'Ready' && recorded.ready === true;
 }
 
 /**

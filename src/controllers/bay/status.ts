@@ -14,7 +14,7 @@ import type { BayFailure } from './failures.js';
 import { NEEDS_A_PERSON, REASONS, type Reason } from './reasons.js';
 import { describeRotation } from './rotation.js';
 import type { AutoscaleDecision } from './autoscale.js';
-import type { SwarmUsage } from '../../swarm/index.js';
+import type { SwarmNode, SwarmUsage } from '../../swarm/index.js';
 import type { SwarmFacts } from './swarm.js';
 import { UPGRADE_NODES_ANNOTATION, type Replacement } from './replacement.js';
 
@@ -438,10 +438,14 @@ function swarmCondition(bay: Bay, facts: BayFacts): ConditionBody {
       reason: REASONS.swarmForming,
       message: swarm?.error ?? 'waiting for a manager node',
     };
-  const members = [...swarm.members.values()].filter((m) => m.state === 'ready');
+  // A member a new leader has not heard from yet is `unknown`; the node's fact says whether it still counts.
+  const readyNodes = new Set(facts.nodes.filter((n) => n.ready).map((n) => n.name));
+  const counts = (m: SwarmNode | undefined): boolean =>
+    m?.state === 'ready' || (m?.state === 'unknown' && readyNodes.has(m.hostname));
+  const members = [...swarm.members.values()].filter(counts);
   const managers = members.filter((m) => m.role === 'manager' && m.managerReachability === 'reachable').length;
   const summary = `${members.length} ready members, ${managers} reachable managers`;
-  const missing = facts.nodes.filter((n) => !swarm.members.get(n.name) || swarm.members.get(n.name)!.state !== 'ready');
+  const missing = facts.nodes.filter((n) => !counts(swarm.members.get(n.name)));
   if (missing.length > 0 || managers < bay.spec.managers || members.length < facts.desired) {
     const waiting = missing.length > 0 ? `; waiting for ${missing.map((n) => n.name).join(', ')}` : '';
     return {

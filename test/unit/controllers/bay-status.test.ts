@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bay } from '../../../src/api/types.generated.js';
 import { computeBayStatus, recordLoss, type BayFacts, type NodeFact } from '../../../src/controllers/bay/status.js';
 import type { SwarmNode } from '../../../src/swarm/index.js';
+import { memberCountsReady } from '../../../src/controllers/bay/facts.js';
 
 const now = new Date('2026-11-21T10:00:00Z');
 
@@ -124,6 +125,24 @@ describe('the status of a bay, computed from facts in one place', () => {
     expect(byType.Ready).toMatchObject({ status: 'False', reason: 'NodeLost', message: 'node web-abc-1 is gone from host h1; replacing it' });
     expect(byType.NodesReady?.reason).toBe('NodeLost');
     expect(byType.SwarmReady?.status).toBe('True');
+  });
+
+  it('stays Ready through a swarm leader change, when the new leader has not yet heard from its members', () => {
+    const f = facts([node(0), node(1)]);
+    const unheard = new Map([...f.swarm!.members].map(([k, m]) => [k, { ...m, state: 'unknown' as const }]));
+    const status = computeBayStatus(bay(), { ...f, swarm: { ...f.swarm!, members: unheard } }, now);
+    expect(status.phase).toBe('Ready');
+    expect(status.conditions?.find((c) => c.type === 'SwarmReady')?.status).toBe('True');
+  });
+
+  it('counts an unknown member as ready only if its node was Ready; a down one never', () => {
+    const wasReady = { name: 'web-abc-1', index: 1, role: 'worker' as const, state: 'Ready' as const, ready: true };
+    expect(memberCountsReady({ state: 'unknown' }, wasReady)).toBe(true);
+    expect(memberCountsReady({ state: 'unknown' }, { ...wasReady, state: 'Running', ready: false })).toBe(false);
+    expect(memberCountsReady({ state: 'unknown' }, undefined)).toBe(false);
+    expect(memberCountsReady({ state: 'down' }, wasReady)).toBe(false);
+    expect(memberCountsReady({ state: 'ready' }, undefined)).toBe(true);
+    expect(memberCountsReady(undefined, wasReady)).toBe(false);
   });
 
   it('says why the credentials could not be published, and stays Provisioning until they are', () => {
