@@ -83,6 +83,20 @@ export class LxdClient {
     return waitForOperation(this, submitted.metadata, context, remaining);
   }
 
+  /**
+   * A change the host may answer either way: LXD 5.0 answers an instance PATCH at once, Incus with an
+   * operation, which is then waited for.
+   */
+  async change(method: HttpMethod, path: string, call: CallContext, options: OperationOptions): Promise<void> {
+    const context = this.context(call);
+    const started = Date.now();
+    const envelope = parseEnvelope(await this.send(method, path, context, options), context);
+    if (envelope.type === 'sync') return;
+    const submitted = expectAsync(envelope, context, this.transport.secure);
+    const remaining = Math.max(1, options.operationTimeoutMs - (Date.now() - started));
+    await waitForOperation(this, submitted.metadata, context, remaining);
+  }
+
   /** A response that is not an envelope (exec output files); error envelopes still become errors. */
   async fetch(path: string, call: CallContext, options: CallOptions = {}): Promise<Buffer> {
     const context = this.context(call);
