@@ -56,6 +56,7 @@ import type { BayScope } from './scope.js';
 import { REASONS } from './reasons.js';
 import { recordLoss } from './status.js';
 import { ensureSwarm, type LiveNode } from './swarm.js';
+import { swarmFormation } from './swarm-formation.js';
 import { describeDrift } from '../../hosts/index.js';
 
 /**
@@ -203,14 +204,37 @@ function withinQuota(scope: BayScope, deps: BayControllerDeps, plan: NodePlan): 
   return { ...plan, nodes: kept };
 }
 
-/** 3 and 4. Each node created or adopted, running, addressed, and serving marina over mutual TLS. */
+/**
+ * 3 and 4. Each node created or adopted, running, addressed, and serving marina over mutual TLS; a new
+ * node then joins the swarm at once, without waiting for the others (swarm-formation.ts).
+ */
 const nodesPhase: BayPhase = {
   name: 'nodes',
   ready: (scope) => scope.pki !== undefined && scope.discovery !== undefined && scope.plan !== undefined,
   async run(scope, deps, ctx) {
-    await Promise.all(scope.nodes.map((n) => bringUp(scope, deps, n, ctx)));
+    const pki = scope.pki!;
+    const formation = swarmFormation({
+      connect: (address) => deps.docker(dockerTlsOf(pki), address),
+      nodes: scope.nodes,
+      hasSwarm: endpointAddressOf(scope.bay) !== undefined || scope.nodes.some((n) => n.recorded?.state === 'Ready'),
+      leaving: (n, name) => n.leaving === true || isRetiring(scope, name),
+      onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
+      onFailure: (node, err) => ctx.log.debug({ node, err }, 'early swarm step failed; the swarm phase tries again'),
+    });
+    if (formation) scope.formation = formation;
+    await Promise.all(
+      scope.nodes.map(async (n) => {
+        await bringUp(scope, deps, n, ctx);
+        await formation?.afterBringUp(n, nameOf(scope.bay, n.index, n), scope.outcomes.get(n.index));
+      }),
+    );
   },
 };
+
+/** The address the bay's endpoint names (`tcp://10.0.0.5:2376` → `10.0.0.5`), once it has one. */
+function endpointAddressOf(bay: Bay): string | undefined {
+  return bay.status?.endpoint?.replace(/^tcp:\/\//, '').replace(/:\d+$/, '');
+}
 
 /** 5. One swarm across the live nodes. */
 const swarmPhase: BayPhase = {
@@ -224,12 +248,16 @@ const swarmPhase: BayPhase = {
     const names = new Set(scope.nodes.map((n) => nameOf(scope.bay, n.index, n)));
     const recorded = new Map((scope.bay.status?.nodes ?? []).map((n) => [n.name, n]));
     const settled = live.every((n) => recorded.get(n.name)?.state === 'Ready');
-    const anchorAddress = scope.bay.status?.endpoint?.replace(/^tcp:\/\//, '').replace(/:\d+$/, '');
-    scope.swarm = await ensureSwarm((address) => deps.docker(dockerTlsOf(pki), address), live, names, {
+    const anchorAddress = endpointAddressOf(scope.bay);
+    const facts = await ensureSwarm((address) => deps.docker(dockerTlsOf(pki), address), live, names, {
       settled,
       ...(anchorAddress ? { anchorAddress } : {}),
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
     });
+    // What the nodes phase already did counts as done this time (its Events, the SwarmInitialised one).
+    const early = scope.formation;
+    const joined = [...new Set([...(early?.joined ?? []), ...facts.joined])];
+    scope.swarm = { ...facts, joined, initialised: facts.initialised || early?.initialised === true };
     await reportSwarmEvents(deps, scope);
   },
 };

@@ -9,6 +9,7 @@ import type { NodeQuota } from './quota.js';
 import type { NodeOutcome } from './nodes.js';
 import type { NodePlan, PlannedNode } from './plan.js';
 import type { SwarmFacts } from './swarm.js';
+import type { SwarmFormation } from './swarm-formation.js';
 import type { SwarmUsage } from '../../swarm/index.js';
 import type { AutoscaleDecision } from './autoscale.js';
 import type { Replacement } from './replacement.js';
@@ -42,6 +43,8 @@ export interface BayScope {
   rotation?: CertificateRotation;
   /** certificates and rotation: what finished this time, and the requests it acknowledges. */
   readonly finished: { readonly kind: 'Leaves' | 'CA' | 'SwarmCA'; readonly handled?: Partial<HandledRequests> }[];
+  /** nodes: the swarm steps taken as each node came up (swarm-formation.ts). */
+  formation?: SwarmFormation;
   /** swarm */
   swarm?: SwarmFacts;
   /** overlay: the encrypted overlay network the swarm has. */

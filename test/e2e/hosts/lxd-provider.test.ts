@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { HostTimeoutError, NodeConflictError, NodeNotFoundError } from '../../../src/hosts/errors.js';
@@ -108,6 +109,31 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
     expect(created).toBe(false);
     expect(node.status).toBe('running');
     expect(await instanceNames(lxc, ofBay(bay.bayUid))).toEqual([manager.name]);
+  });
+
+  it('nodes ensured at once each get an id range of their own inside the host\'s, and all start', async () => {
+    const crowd = testBay(`crowd-${label}`);
+    const specs = [0, 1, 2, 3, 4].map((i) => testNodeSpec(host, manager.image, crowd, i));
+    try {
+      await Promise.all(specs.map((spec) => provider.ensureNode(spec)));
+      await Promise.all(specs.map((spec) => provider.startNode(spec.name)));
+
+      const ranges = await Promise.all(specs.map(async (spec) => Number(await lxc.configGet(spec.name, 'volatile.idmap.base'))));
+      const allowed = await subordinateIdRange();
+      const sorted = [...ranges].sort((a, b) => a - b);
+      expect(new Set(ranges).size).toBe(specs.length);
+      for (const base of sorted) {
+        expect(base).toBeGreaterThanOrEqual(allowed.start);
+        expect(base + ID_RANGE_SIZE).toBeLessThanOrEqual(allowed.start + allowed.count);
+      }
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(ID_RANGE_SIZE);
+      for (const spec of specs) {
+        expect((await lxc.instance(spec.name))?.status).toBe('Running');
+        expect(await lxc.configGet(spec.name, 'security.idmap.isolated')).toBe('true');
+      }
+    } finally {
+      await sweepInstances(lxc, ofBay(crowd.bayUid));
+    }
   });
 
   it("refuses a name taken by another bay's node", async () => {
@@ -278,4 +304,14 @@ function inCidr(address: string, cidr: string): boolean {
 
 function mib(bytes: number): string {
   return `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+/** How many uids and gids LXD gives each isolated container (security.idmap.size, default). */
+const ID_RANGE_SIZE = 65536;
+
+/** root's subordinate uid range on this machine (/etc/subuid), which LXD hands isolated ranges from. */
+async function subordinateIdRange(): Promise<{ start: number; count: number }> {
+  const line = (await readFile('/etc/subuid', 'utf8')).split('\n').find((l) => l.startsWith('root:'));
+  const [, start = '0', count = '0'] = (line ?? '').split(':');
+  return { start: Number(start), count: Number(count) };
 }
