@@ -28,6 +28,7 @@ import { mustKubectl } from '../test/support/kubectl.js';
 import { lxcFor, lxdTestHost, sweepBayNetworks, testNodeImage } from '../test/support/lxd/index.js';
 import { repoRoot } from '../test/support/paths.js';
 import { waitFor } from '../test/support/processes.js';
+import { machineSettled } from './support/measure.js';
 import { BENCH_OPERATOR_ARGS } from './support/real-bay.js';
 
 const { values } = parseArgs({
@@ -119,6 +120,7 @@ async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetw
     await env.kubectl(['apply', '-f', '-'], { input: manifest(nodes) });
     await waitReady(env, name);
   }
+  const settledMs = await machineSettled();
   const seenBefore = operator.logRecords().length;
   const stagesBefore = await stageTotals(operator);
   const started = performance.now();
@@ -134,7 +136,8 @@ async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetw
   const readyMs = Math.round(performance.now() - started);
   const { phaseMs, reconciles } = await phaseTimes(operator, seenBefore, name);
   const stageMs = stageMeans(stagesBefore, await stageTotals(operator));
-  console.error(`${network} ${name}: Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles} reconciles`);
+  const ready = `Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles} reconciles`;
+  console.error(`${network} ${name}: ${ready} (machine settled ${(settledMs / 1000).toFixed(1)} s before)`);
   await env.kubectl(['delete', 'bay', name, '-n', NS, '--timeout=180s']);
   return { network, size, readyMs, phaseMs, stageMs, reconciles };
 }

@@ -199,3 +199,28 @@ export function spread(xs: readonly number[]): Spread {
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Busy and total CPU time of the machine so far, in jiffies (the first line of /proc/stat). */
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = fields[3]! + (fields[4] ?? 0);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits until the machine is nearly idle (at most `busyShare` of its CPU busy over a second), or
+ * `maxMs` passed, and returns how long it waited. A run that starts while the last one's nodes are
+ * still being deleted (the storage driver frees their volumes afterwards) measures that too.
+ */
+export async function machineSettled(busyShare = 0.15, maxMs = 30_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const before = await cpuTimes();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const after = await cpuTimes();
+    const share = (after.busy - before.busy) / Math.max(1, after.total - before.total);
+    if (share <= busyShare || Date.now() - started >= maxMs) return Date.now() - started;
+  }
+}
