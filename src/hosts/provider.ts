@@ -11,6 +11,7 @@ import type {
   ImageRef,
   NodeFile,
   NodeInfo,
+  NodeRunState,
   NodeSpec,
   OwnershipSelector,
   StopOptions,
@@ -47,6 +48,9 @@ export interface HostProvider {
 
   /** undefined when no instance of that name exists. */
   getNode(name: string): Promise<NodeInfo | undefined>;
+
+  /** Whether the node runs and its address, without the rest of getNode; undefined when it is gone. */
+  nodeState(name: string): Promise<NodeRunState | undefined>;
 
   /** marina's nodes whose ownership matches every field of the selector (read from the host). */
   listNodes(selector: OwnershipSelector): Promise<NodeInfo[]>;

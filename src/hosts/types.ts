@@ -95,6 +95,13 @@ export interface NodeSpec {
 
 export type NodeStatus = 'running' | 'stopped' | 'starting' | 'stopping' | 'frozen' | 'error' | 'unknown';
 
+/** What a node runs as at this moment: read in one light call while it boots. */
+export interface NodeRunState {
+  readonly status: NodeStatus;
+  /** The global IPv4 address of eth0, once its DHCP client got one. */
+  readonly ipv4Address: string | undefined;
+}
+
 export interface NodeInfo {
   readonly name: string;
   /** The host's name (as given to the provider). */

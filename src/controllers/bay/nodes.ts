@@ -80,6 +80,8 @@ export interface NodeTarget {
   readonly network: NodeNetwork;
   /** What status last said of the node; a node that was never Ready has run no workload. */
   readonly recorded: BayNodeStatus | undefined;
+  /** Told once the instance exists (creation-order.ts): the host's next creation may begin. */
+  readonly created?: () => void;
 }
 
 export function nodeSpec(
@@ -156,6 +158,7 @@ export async function bringUpNode(
       () => target.provider.ensureNode(spec, { adoptOnly: everRan(target.recorded) }),
       (e) => e.created,
     );
+    target.created?.();
     created = ensured.created;
     if (ensured.drift.length > 0 && neverRanWorkloads(target.recorded?.state, ensured.node)) {
       repaired = ensured.drift;
@@ -172,7 +175,7 @@ export async function bringUpNode(
     if (booting) await stage('start', () => target.provider.startNode(target.name));
     node = await stage(
       'address',
-      () => waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs }),
+      () => waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs, node: ensured.node }),
       () => booting,
     );
   } catch (err) {

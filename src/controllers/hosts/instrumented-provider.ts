@@ -6,6 +6,7 @@ const CALLS = [
   'ensureNode',
   'reconfigureNode',
   'getNode',
+  'nodeState',
   'listNodes',
   'startNode',
   'stopNode',

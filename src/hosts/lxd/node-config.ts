@@ -1,5 +1,5 @@
 import { ownershipFromConfig, ownershipToConfig } from '../ownership.js';
-import type { NodeFlavor, NodeInfo, NodeSpec, NodeStatus, StaticIpv4 } from '../types.js';
+import type { NodeFlavor, NodeInfo, NodeRunState, NodeSpec, NodeStatus, StaticIpv4 } from '../types.js';
 import type { ConfigMap, DeviceMap, InstancesPost, LxdInstance, LxdInstanceState } from './api-types.js';
 import { formatBytes, parseBytes, parseCount, parseCpuLimit } from './units.js';
 
@@ -150,6 +150,11 @@ function reservedAddress(instance: LxdInstance): { reservedIpv4Address?: string 
 }
 
 /** eth0's global IPv4 address; docker0 and friends appear once Docker runs and are ignored. */
+/** The run state in an instance's state document (GET /1.0/instances/{name}/state). */
+export function runStateFromState(state: LxdInstanceState): NodeRunState {
+  return { status: STATUS[state.status] ?? 'unknown', ipv4Address: eth0Address(state) };
+}
+
 function eth0Address(state: LxdInstanceState | null | undefined): string | undefined {
   const addresses = state?.network?.eth0?.addresses ?? [];
   return addresses.find((address) => address.family === 'inet' && address.scope === 'global')?.address;

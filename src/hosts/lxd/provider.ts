@@ -17,6 +17,7 @@ import type {
   NodeFile,
   NodeInfo,
   NodeOwnership,
+  NodeRunState,
   NodeSpec,
   OwnershipSelector,
   StopOptions,
@@ -35,6 +36,7 @@ import {
   hostsFile,
   instanceCreateRequest,
   nodeInfoFromInstance,
+  runStateFromState,
   staticNetworkFiles,
 } from './node-config.js';
 import { OperationOutcomeUnknownError } from './operations.js';
@@ -143,6 +145,13 @@ export class LxdHostProvider implements HostProvider {
     if (!instance) return undefined;
     const state = instance.status === 'Running' ? await this.readState(name, call) : undefined;
     return nodeInfoFromInstance(this.name, instance, state);
+  }
+
+  async nodeState(name: string): Promise<NodeRunState | undefined> {
+    const call: CallContext = { operation: 'node-state', instance: name };
+    await this.client.requireTrusted(call);
+    const state = await this.readState(name, call);
+    return state && runStateFromState(state);
   }
 
   async listNodes(selector: OwnershipSelector): Promise<NodeInfo[]> {

@@ -145,7 +145,7 @@ export function asLxdInstance(instance: SimInstance): LxdInstance {
   };
 }
 
-function lxdState(instance: SimInstance): LxdInstanceState {
+export function lxdState(instance: SimInstance): LxdInstanceState {
   const running = instance.status === 'Running';
   const addresses =
     running && instance.address !== undefined

@@ -2,7 +2,7 @@ import { nodeDrift } from '../drift.js';
 import { HostApiError, InvalidNodeSpecError, NodeBusyError, NodeConflictError, NodeNotFoundError } from '../errors.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from '../lxd/exec.js';
 import { sumAllocations } from '../lxd/capacity.js';
-import { hostsFile, instanceCreateRequest, SWARM_KERNEL_MODULES } from '../lxd/node-config.js';
+import { hostsFile, instanceCreateRequest, runStateFromState, SWARM_KERNEL_MODULES } from '../lxd/node-config.js';
 import { isReleased, MANAGED_KEY, matchesSelector, ownershipFromConfig, sameBay } from '../ownership.js';
 import type { EnsureOptions, HostProvider } from '../provider.js';
 import type {
@@ -19,13 +19,14 @@ import type {
   NodeFile,
   NodeInfo,
   NodeOwnership,
+  NodeRunState,
   NodeSpec,
   OwnershipSelector,
   StopOptions,
 } from '../types.js';
 import { KERNEL_FEATURE_PROBE, KERNEL_FEATURES } from '../kernel-features.js';
 import { validateNodeSpec } from '../validate.js';
-import { asLxdInstance, hostnameOf, nodeInfo, readFile, type SimInstance } from './instance.js';
+import { asLxdInstance, hostnameOf, lxdState, nodeInfo, readFile, type SimInstance } from './instance.js';
 import type { SimHost } from './hosts.js';
 import type { CallScope, SimWorld } from './world.js';
 
@@ -100,6 +101,14 @@ export class SimHostProvider implements HostProvider {
       await scope.wait('other');
       const instance = scope.host.instances.get(name);
       return instance && nodeInfo(instance);
+    });
+  }
+
+  async nodeState(name: string): Promise<NodeRunState | undefined> {
+    return this.world.hostCall(this.name, { operation: 'node-state', node: name }, async (scope) => {
+      await scope.wait('other');
+      const instance = scope.host.instances.get(name);
+      return instance && runStateFromState(lxdState(instance));
     });
   }
 
