@@ -57,6 +57,7 @@ import { REASONS } from './reasons.js';
 import { recordLoss } from './status.js';
 import { ensureSwarm, type LiveNode } from './swarm.js';
 import { swarmFormation } from './swarm-formation.js';
+import { creationTurns, type CreationTurn } from './creation-order.js';
 import { describeDrift } from '../../hosts/index.js';
 
 /**
@@ -222,9 +223,10 @@ const nodesPhase: BayPhase = {
       onFailure: (node, err) => ctx.log.debug({ node, err }, 'early swarm step failed; the swarm phase tries again'),
     });
     if (formation) scope.formation = formation;
+    const turns = creationTurns(scope.nodes);
     await Promise.all(
       scope.nodes.map(async (n) => {
-        await bringUp(scope, deps, n, ctx);
+        await bringUp(scope, deps, n, ctx, turns.get(n.index));
         await formation?.afterBringUp(n, nameOf(scope.bay, n.index, n), scope.outcomes.get(n.index));
       }),
     );
@@ -712,7 +714,28 @@ async function recordIntents(
   return written ?? { ...bay, status };
 }
 
-async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode, ctx: ReconcileContext): Promise<void> {
+async function bringUp(
+  scope: BayScope,
+  deps: BayControllerDeps,
+  n: PlannedNode,
+  ctx: ReconcileContext,
+  turn?: CreationTurn,
+): Promise<void> {
+  try {
+    await turn?.ready;
+    await bringUpInTurn(scope, deps, n, ctx, turn?.done);
+  } finally {
+    turn?.done();
+  }
+}
+
+async function bringUpInTurn(
+  scope: BayScope,
+  deps: BayControllerDeps,
+  n: PlannedNode,
+  ctx: ReconcileContext,
+  created: (() => void) | undefined,
+): Promise<void> {
   if (n.state === 'unknown' || !n.aggregate || !n.host) return;
   const key = hostKey(n.aggregate, n.host);
   const ref = scope.discovery!.hosts.get(key);
@@ -721,7 +744,7 @@ async function bringUp(scope: BayScope, deps: BayControllerDeps, n: PlannedNode,
   const bay = scope.bay;
   const name = nameOf(bay, n.index, n);
   const outcome =
-    settledOutcome(scope, n, ref) ?? (await provisionNode(scope, deps, n, { ...ref, provider }, name, ctx));
+    settledOutcome(scope, n, ref) ?? (await provisionNode(scope, deps, n, { ...ref, provider }, name, ctx, created));
   scope.outcomes.set(n.index, outcome);
   await reportNodeEvents(deps, bay, name, n, outcome);
   if (!outcome.ok) {
@@ -744,6 +767,7 @@ async function provisionNode(
   ref: HostRef & { readonly provider: HostProvider },
   name: string,
   ctx: ReconcileContext,
+  created: (() => void) | undefined,
 ): Promise<NodeOutcome> {
   let network: NodeNetwork;
   try {
@@ -761,6 +785,7 @@ async function provisionNode(
     image: ref.aggregate.spec.image,
     network,
     recorded: n.recorded,
+    ...(created ? { created } : {}),
   };
   return bringUpNode(deps, scope.bay, scope.pki!, target, renewalOf(scope), ctx.signal);
 }
