@@ -39,6 +39,8 @@ INCUSD=/usr/libexec/incus/incusd
 BACKPORTS=/etc/apt/sources.list.d/marina-bookworm-backports.sources
 
 log() { echo "setup-incus-host: $*" >&2; }
+# shellcheck source=tools/btrfs-quotas.sh
+. "$(dirname "$0")/btrfs-quotas.sh"
 die() { log "$*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and starts daemons)"
@@ -137,6 +139,7 @@ server_fingerprint() {
 install_incus
 start_incus
 preseed
+[ "$(incus storage show "$POOL" | sed -n 's/^driver: //p')" = btrfs ] && keep_disk_quotas "$INCUS_DIR/storage-pools/$POOL"
 https_listener
 allow_bridge_forwarding
 

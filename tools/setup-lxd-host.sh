@@ -47,6 +47,8 @@ LXCFS_DIR=/var/lib/lxcfs
 PACKAGES=(lxd lxd-client lxc lxcfs debootstrap btrfs-progs squashfs-tools openssl)
 
 log() { echo "setup-lxd-host: $*" >&2; }
+# shellcheck source=tools/btrfs-quotas.sh
+. "$(dirname "$0")/btrfs-quotas.sh"
 die() { log "$*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and starts daemons)"
@@ -167,6 +169,7 @@ start_lxd
 preseed
 warn_on_drift
 default_profile_devices
+[ "$(lxc storage show "$POOL" | sed -n 's/^driver: //p')" = btrfs ] && keep_disk_quotas "$LXD_DIR/storage-pools/$POOL"
 https_listener
 allow_bridge_forwarding
 
