@@ -79,7 +79,7 @@ describe('faults in what a bay stands on: each converges, or says Degraded with 
     const before = births((await bayFootprint(env, steady.uid)).instances);
     const killed = await pidOf();
     expect(killed).toMatch(/^\d+$/);
-    await env.lxc.must(['exec', manager, '--', 'kill', '-KILL', killed]);
+    await env.lxc.mustExec(manager, ['kill', '-KILL', killed]);
     await waitFor('a new dockerd', async () => {
       const now = await pidOf();
       return now !== '' && now !== killed ? now : undefined;

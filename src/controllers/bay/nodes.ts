@@ -173,9 +173,10 @@ export async function bringUpNode(
       seeded = await seedDockerdTls(deps, bay, pki, target, renewal, signal);
     }
     if (booting) await stage('start', () => target.provider.startNode(target.name));
+    const waiting = { timeoutMs: deps.timeouts.addressMs, node: ensured.node };
     node = await stage(
       'address',
-      () => waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs, node: ensured.node }),
+      () => waitForNodeAddress(target.provider, target.name, waiting),
       () => booting,
     );
   } catch (err) {

@@ -137,12 +137,12 @@ describe('walls between bays (isolated network mode)', () => {
     const octets = node.address.split('.').map(Number);
     // An unused address in the bay's own subnet: only the filter, not a wall, stands in the way.
     const spoofed = [...octets.slice(0, 3), octets[3]! + 40].join('.');
-    await env.lxc.must(['exec', node.name, '--', 'ip', 'address', 'add', `${spoofed}/32`, 'dev', 'eth0']);
+    await env.lxc.mustExec(node.name, ['ip', 'address', 'add', `${spoofed}/32`, 'dev', 'eth0']);
     try {
       expect(await connects(node, peer.address, 2377, node.address)).toBe(true);
       expect(await connects(node, peer.address, 2377, spoofed)).toBe(false);
     } finally {
-      await env.lxc.must(['exec', node.name, '--', 'ip', 'address', 'del', `${spoofed}/32`, 'dev', 'eth0']);
+      await env.lxc.mustExec(node.name, ['ip', 'address', 'del', `${spoofed}/32`, 'dev', 'eth0']);
     }
   });
 

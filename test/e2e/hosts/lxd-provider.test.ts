@@ -118,7 +118,8 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
       await Promise.all(specs.map((spec) => provider.ensureNode(spec)));
       await Promise.all(specs.map((spec) => provider.startNode(spec.name)));
 
-      const ranges = await Promise.all(specs.map(async (spec) => Number(await lxc.configGet(spec.name, 'volatile.idmap.base'))));
+      const baseOf = async (name: string): Promise<number> => Number(await lxc.configGet(name, 'volatile.idmap.base'));
+      const ranges = await Promise.all(specs.map((spec) => baseOf(spec.name)));
       const allowed = await subordinateIdRange();
       const sorted = [...ranges].sort((a, b) => a - b);
       expect(new Set(ranges).size).toBe(specs.length);

@@ -118,6 +118,16 @@ export class LxcCli {
     }
   }
 
+  /** exec, and fail with its stderr when the command exits non-zero. */
+  async mustExec(name: string, command: readonly string[], opts: { timeoutMs?: number } = {}): Promise<string> {
+    const result = await this.exec(name, command, opts);
+    if (result.code !== 0) {
+      const argv = `${this.command} exec ${name} -- ${command.join(' ')}`;
+      throw new Error(`${argv} failed (${result.code}): ${result.stderr.trim()}`);
+    }
+    return result.stdout;
+  }
+
   /** The host's managed networks and network ACLs that marina made for a bay (they carry its keys). */
   async bayNetworks(): Promise<{ networks: LxcBayNetwork[]; acls: LxcBayNetwork[] }> {
     const parse = async (args: readonly string[]): Promise<LxcBayNetwork[]> => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { creationTurns } from '../../../src/controllers/bay/creation-order.js';
 import type { PlannedNode } from '../../../src/controllers/bay/plan.js';
 
-const node = (index: number, role: PlannedNode['role'], host: string, state: PlannedNode['state'] = 'new'): PlannedNode => ({
+type Role = PlannedNode['role'];
+const node = (index: number, role: Role, host: string, state: PlannedNode['state'] = 'new'): PlannedNode => ({
   index,
   role,
   state,
@@ -28,8 +29,8 @@ async function createdInOrder(nodes: readonly PlannedNode[]): Promise<number[]> 
 
 describe('the order a reconcile creates nodes in', () => {
   it('managers first, then workers, each by index: the founding manager boots first', async () => {
-    const nodes = [node(0, 'worker', 'h1'), node(1, 'manager', 'h1'), node(2, 'worker', 'h1'), node(3, 'manager', 'h1')];
-    expect(await createdInOrder(nodes)).toEqual([1, 3, 0, 2]);
+    const roles: Role[] = ['worker', 'manager', 'worker', 'manager'];
+    expect(await createdInOrder(roles.map((role, i) => node(i, role, 'h1')))).toEqual([1, 3, 0, 2]);
   });
 
   it('one queue per host: a node on another host waits for none on this one', async () => {
@@ -44,7 +45,8 @@ describe('the order a reconcile creates nodes in', () => {
   });
 
   it('nodes that exist already, or whose host cannot be reached, take no turn', () => {
-    const turns = creationTurns([node(0, 'manager', 'h1', 'present'), node(1, 'worker', 'h1', 'unknown'), node(2, 'worker', 'h1')]);
+    const nodes = [node(0, 'manager', 'h1', 'present'), node(1, 'worker', 'h1', 'unknown'), node(2, 'worker', 'h1')];
+    const turns = creationTurns(nodes);
     expect([...turns.keys()]).toEqual([2]);
   });
 });
