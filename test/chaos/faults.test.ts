@@ -51,7 +51,6 @@ async function expectSteadyAsBefore(before: Record<string, number>): Promise<voi
 }
 
 describe('faults in what a bay stands on: each converges, or says Degraded with a reason, and loses nothing', () => {
-
   it('the LXD daemon restarted while a 3-node bay is provisioned: Ready with exactly its 3 nodes and its CA', async () => {
     const uid = await bayBeingProvisioned('steady');
     await restartLxdDaemon();

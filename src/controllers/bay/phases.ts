@@ -218,7 +218,7 @@ const nodesPhase: BayPhase = {
       connect: (address) => deps.docker(dockerTlsOf(pki), address),
       nodes: scope.nodes,
       hasSwarm: endpointAddressOf(scope.bay) !== undefined || scope.nodes.some((n) => n.recorded?.state === 'Ready'),
-      leaving: (n, name) => n.leaving === true || isRetiring(scope, name),
+      leaving: (n) => n.leaving === true || isRetiring(scope, nameOf(scope.bay, n.index, n)),
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
       onFailure: (node, err) => ctx.log.debug({ node, err }, 'early swarm step failed; the swarm phase tries again'),
     });

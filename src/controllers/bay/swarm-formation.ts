@@ -27,7 +27,7 @@ export interface FormationPlan {
   /** The bay has a swarm already (an endpoint, or a node recorded Ready). */
   readonly hasSwarm: boolean;
   /** Whether a node is on its way out (never joined again). */
-  readonly leaving: (node: PlannedNode, name: string) => boolean;
+  readonly leaving: (node: PlannedNode) => boolean;
   readonly onJoined?: (seconds: number) => void;
   /** Where a failure is told (the swarm phase will try again). */
   readonly onFailure: (node: string, err: unknown) => void;
@@ -85,7 +85,7 @@ export function swarmFormation(plan: FormationPlan): SwarmFormation | undefined 
         else await found(name, up);
         return;
       }
-      if (up === undefined || plan.leaving(node, name)) return;
+      if (up === undefined || plan.leaving(node)) return;
       const manager = await anchor;
       if (manager === undefined) return;
       if (node.role === 'worker') return join(node, name, up, manager);
@@ -102,6 +102,6 @@ function foundingManager(
   leaving: FormationPlan['leaving'],
 ): PlannedNode | undefined {
   return [...nodes]
-    .filter((n) => n.role === 'manager' && n.state !== 'unknown' && !leaving(n, n.name ?? ''))
+    .filter((n) => n.role === 'manager' && n.state !== 'unknown' && !leaving(n))
     .sort((a, b) => a.index - b.index)[0];
 }

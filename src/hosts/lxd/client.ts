@@ -1,6 +1,6 @@
 import type { HostErrorContext } from '../errors.js';
 import { HostApiError, HostAuthError } from '../errors.js';
-import type { LxdOperation, LxdServer } from './api-types.js';
+import type { Envelope, LxdOperation, LxdServer } from './api-types.js';
 import type { HostEnvironment } from '../types.js';
 import { envelopeError, expectAsync, expectSync, isErrorEnvelope, parseEnvelope } from './envelope.js';
 import { waitForOperation } from './operations.js';
@@ -77,10 +77,8 @@ export class LxdClient {
   async run(method: HttpMethod, path: string, call: CallContext, options: OperationOptions): Promise<LxdOperation> {
     const context = this.context(call);
     const started = Date.now();
-    const response = await this.send(method, path, context, options);
-    const submitted = expectAsync(parseEnvelope(response, context), context, this.transport.secure);
-    const remaining = Math.max(1, options.operationTimeoutMs - (Date.now() - started));
-    return waitForOperation(this, submitted.metadata, context, remaining);
+    const envelope = parseEnvelope(await this.send(method, path, context, options), context);
+    return this.operationDone(envelope, context, started, options);
   }
 
   /**
@@ -91,10 +89,19 @@ export class LxdClient {
     const context = this.context(call);
     const started = Date.now();
     const envelope = parseEnvelope(await this.send(method, path, context, options), context);
-    if (envelope.type === 'sync') return;
+    if (envelope.type !== 'sync') await this.operationDone(envelope, context, started, options);
+  }
+
+  /** Waits for the operation an async envelope started, within what is left of the caller's timeout. */
+  private operationDone(
+    envelope: Envelope,
+    context: HostErrorContext,
+    started: number,
+    options: OperationOptions,
+  ): Promise<LxdOperation> {
     const submitted = expectAsync(envelope, context, this.transport.secure);
     const remaining = Math.max(1, options.operationTimeoutMs - (Date.now() - started));
-    await waitForOperation(this, submitted.metadata, context, remaining);
+    return waitForOperation(this, submitted.metadata, context, remaining);
   }
 
   /** A response that is not an envelope (exec output files); error envelopes still become errors. */

@@ -10,6 +10,8 @@ interface FourNodes {
   readonly nodes: SimNode[];
   readonly planned: PlannedNode[];
   readonly plan: FormationPlan;
+  /** The nodes whose early swarm step failed. */
+  readonly failures: string[];
 }
 
 async function fourNodes(): Promise<FourNodes> {
@@ -32,6 +34,7 @@ async function fourNodes(): Promise<FourNodes> {
       leaving: () => false,
       onFailure: (node) => failures.push(node),
     },
+    failures,
   };
 }
 
@@ -46,7 +49,7 @@ const up = (node: SimNode): NodeOutcome => ({
 
 describe('a swarm formed as nodes come up', () => {
   it("a new bay's lowest-index manager founds it; the others join in their roles, in any order", async () => {
-    const { nodes, planned, plan } = await fourNodes();
+    const { nodes, planned, plan, failures } = await fourNodes();
     const formation = swarmFormation(plan)!;
 
     // The workers answer first and wait for the founder; the second manager joins after it.
@@ -57,6 +60,7 @@ describe('a swarm formed as nodes come up', () => {
     expect(members.map((m) => [m.hostname, m.role]).sort()).toEqual(roles.sort());
     expect(formation.initialised).toBe(true);
     expect([...formation.joined].sort()).toEqual(nodes.slice(1).map((n) => n.name).sort());
+    expect(failures).toEqual([]);
   });
 
   it('a founder that does not come up leaves the others to the swarm phase, and none waits for it', async () => {
