@@ -116,6 +116,8 @@ export interface NodeInfo {
   /** Resources as configured on the host (what the node is limited to). */
   readonly limits: Partial<NodeFlavor>;
   readonly createdAt: Date | undefined;
+  /** When the node last started; undefined before its first start. */
+  readonly startedAt?: Date;
   /** Fingerprint of the image the node was created from. */
   readonly imageFingerprint: string | undefined;
   /** Modules the host loads before the node starts (LXD linux.kernel_modules), as configured. */

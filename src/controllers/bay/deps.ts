@@ -29,9 +29,19 @@ export interface NodeTimeouts {
   readonly dockerMs: number;
   /** A rollout's wait for a drained node's tasks to stop, and for it to rejoin and its services to run again. */
   readonly rolloutStepMs: number;
+  /**
+   * How long a node that never served workloads may run without becoming ready before it is restarted
+   * (Cluster API's nodeStartupTimeout, with a restart instead of a new machine).
+   */
+  readonly startupMs: number;
 }
 
-export const DEFAULT_NODE_TIMEOUTS: NodeTimeouts = { addressMs: 120_000, dockerMs: 120_000, rolloutStepMs: 120_000 };
+export const DEFAULT_NODE_TIMEOUTS: NodeTimeouts = {
+  addressMs: 120_000,
+  dockerMs: 120_000,
+  rolloutStepMs: 120_000,
+  startupMs: 180_000,
+};
 
 export interface BayTiming {
   /** How often a converged bay is checked again (swarm members, node health); a safety net, not a poll. */

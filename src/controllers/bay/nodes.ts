@@ -65,6 +65,8 @@ export type NodeOutcome =
       readonly address?: string;
       /** A node that served workloads and no longer answers marina over TLS: the rollout repairs it. */
       readonly repair?: boolean;
+      /** It never became ready within the startup timeout of its last start, so marina restarted it. */
+      readonly restartedAfterMs?: number;
     };
 
 export interface NodeTarget {
@@ -235,8 +237,42 @@ export async function bringUpNode(
     );
     return done(served.tls);
   } catch (err) {
-    return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name), address };
+    const failure = classifyFailure('nodes', err, target.name);
+    const stuckMs = booting ? undefined : startupOverdueMs(target.recorded, node.startedAt, deps.timeouts.startupMs);
+    if (stuckMs === undefined) return { ok: false, stage: 'docker', failure, address };
+    return { ...(await restartStuckNode(target, failure, stuckMs)), address };
   }
+}
+
+/**
+ * How long a node that never served workloads has run without becoming ready, once that is longer than
+ * the startup timeout; undefined otherwise. Such a node holds nothing of the tenant's, and a fresh boot
+ * clears what retries do not: a host once refused every file push into one node until it restarted.
+ */
+export function startupOverdueMs(
+  recorded: BayNodeStatus | undefined,
+  startedAt: Date | undefined,
+  startupMs: number,
+  now = Date.now(),
+): number | undefined {
+  if (SERVING_STATES.has(recorded?.state) || recorded?.state === 'Lost' || startedAt === undefined) return undefined;
+  const running = now - startedAt.getTime();
+  return running > startupMs ? running : undefined;
+}
+
+/** Stops and starts the node; the failure that found it stuck stays the outcome (it is not ready yet). */
+async function restartStuckNode(
+  target: NodeTarget,
+  failure: BayFailure,
+  stuckMs: number,
+): Promise<Extract<NodeOutcome, { ok: false }>> {
+  try {
+    await target.provider.stopNode(target.name, { force: true });
+    await target.provider.startNode(target.name);
+  } catch (err) {
+    return { ok: false, stage: 'docker', failure: classifyFailure('nodes', err, target.name) };
+  }
+  return { ok: false, stage: 'docker', failure, restartedAfterMs: stuckMs };
 }
 
 const inSeconds = (s: number): Date => new Date(Date.now() + s * 1000);

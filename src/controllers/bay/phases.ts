@@ -848,7 +848,18 @@ async function reportNodeEvents(
   n: PlannedNode,
   outcome: NodeOutcome,
 ): Promise<void> {
-  if (!outcome.ok) return;
+  if (!outcome.ok) {
+    if (outcome.restartedAfterMs === undefined) return;
+    await deps.events.record(bay, {
+      type: 'Warning',
+      reason: 'NodeStartupTimedOut',
+      action: 'Provision',
+      note:
+        `node ${name} was not ready ${Math.round(outcome.restartedAfterMs / 1000)} s after it started ` +
+        `(${outcome.failure.message}); it had never run workloads, so marina restarted it`,
+    });
+    return;
+  }
   if (outcome.created) {
     await deps.events.record(bay, {
       type: 'Normal',

@@ -75,6 +75,8 @@ export interface LxdInstance {
   readonly status: string;
   readonly status_code: number;
   readonly created_at?: string;
+  /** When the instance last started; LXD and Incus write the zero time (year 1) before its first start. */
+  readonly last_used_at?: string;
   readonly config: ConfigMap;
   readonly expanded_config?: ConfigMap;
   readonly devices: DeviceMap;

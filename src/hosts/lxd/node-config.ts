@@ -108,13 +108,20 @@ const STATUS: Readonly<Record<string, NodeStatus>> = {
   Error: 'error',
 };
 
+/** A time LXD reports, unless absent, unreadable or its zero time (0001-01-01: never). */
+function validTime(text: string | undefined): Date | undefined {
+  const time = text === undefined ? undefined : new Date(text);
+  return time && !Number.isNaN(time.getTime()) && time.getUTCFullYear() > 1 ? time : undefined;
+}
+
 export function nodeInfoFromInstance(
   host: string,
   instance: LxdInstance,
   state: LxdInstanceState | null | undefined,
 ): NodeInfo {
   const config = instance.config;
-  const createdAt = instance.created_at === undefined ? undefined : new Date(instance.created_at);
+  const createdAt = validTime(instance.created_at);
+  const startedAt = validTime(instance.last_used_at);
   return {
     name: instance.name,
     host,
@@ -123,7 +130,8 @@ export function nodeInfoFromInstance(
     ipv4Address: eth0Address(state),
     ...reservedAddress(instance),
     limits: nodeLimits(instance),
-    createdAt: createdAt && !Number.isNaN(createdAt.getTime()) ? createdAt : undefined,
+    createdAt,
+    ...(startedAt ? { startedAt } : {}),
     imageFingerprint: config['volatile.base_image'],
     kernelModules: (config['linux.kernel_modules'] ?? '').split(',').map((m) => m.trim()).filter(Boolean),
   };

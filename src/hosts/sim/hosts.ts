@@ -192,6 +192,7 @@ export class SimHosts {
       );
     }
     instance.status = 'Running';
+    instance.startedAt = this.options.now();
     this.assignAddress(host, instance);
     reloadUnits(instance);
     startDockerd(instance, this.options.now());

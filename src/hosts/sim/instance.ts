@@ -47,6 +47,8 @@ export interface SimInstance {
   readonly host: string;
   status: InstanceStatus;
   readonly createdAt: number;
+  /** When it last started; undefined before its first start. */
+  startedAt?: number;
   config: ConfigMap;
   devices: DeviceMap;
   /** eth0's address, from the first start on. */
@@ -133,6 +135,9 @@ export function kernelModulesOf(instance: SimInstance): string[] {
     .filter(Boolean);
 }
 
+/** LXD's last_used_at of an instance never started. */
+const NEVER = '0001-01-01T00:00:00Z';
+
 /** The instance as `GET /1.0/instances/<name>` would show it (no profiles: config is expanded). */
 export function asLxdInstance(instance: SimInstance): LxdInstance {
   return {
@@ -140,6 +145,7 @@ export function asLxdInstance(instance: SimInstance): LxdInstance {
     status: instance.status,
     status_code: instance.status === 'Running' ? 103 : 102,
     created_at: new Date(instance.createdAt).toISOString(),
+    last_used_at: instance.startedAt === undefined ? NEVER : new Date(instance.startedAt).toISOString(),
     config: instance.config,
     devices: instance.devices,
   };

@@ -49,6 +49,7 @@ export interface InstanceRecord {
   readonly uid: number;
   readonly status: InstanceStatus;
   readonly createdAt: number;
+  readonly startedAt?: number;
   /** key, value, key, value, ... as indices into the string table. */
   readonly config: readonly number[];
   readonly devices: DeviceMap;
@@ -87,6 +88,7 @@ export function instanceRecord(instance: SimInstance, table: StringTable): Insta
     uid: instance.uid,
     status: instance.status,
     createdAt: instance.createdAt,
+    ...(instance.startedAt === undefined ? {} : { startedAt: instance.startedAt }),
     config,
     devices: instance.devices,
     ...(instance.address === undefined ? {} : { address: instance.address }),
@@ -111,6 +113,7 @@ export function instanceFromRecord(record: InstanceRecord, host: string, strings
     host,
     status: record.status,
     createdAt: record.createdAt,
+    ...(record.startedAt === undefined ? {} : { startedAt: record.startedAt }),
     config,
     devices: record.devices,
     address: record.address,

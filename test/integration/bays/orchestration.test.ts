@@ -89,6 +89,33 @@ describe('faults on the host', () => {
     expect(await s.metric('marina_reconcile_errors_total', { controller: 'bay', kind: 'NodeStartFailed' })).toBe(3);
   });
 
+  it('a node never ready within its startup timeout is restarted, once per timeout, the same instance, and the bay recovers', async () => {
+    const s = await start({ startupMs: 5_000 });
+    const name = nodeName('stuck', s.namespace, 0);
+    const host = s.hostName('host-a');
+    // The host refuses every file push into this node, as an LXD host once did until the node restarted.
+    const refusal = s.world.injectFault({ kind: 'api', operation: 'push-file', node: name, times: Infinity, message: 'dial unix forkfile.sock: connect: no such file or directory' });
+    await s.applyBay('stuck', { nodes: 1 });
+    const event = await s.waitFor('a NodeStartupTimedOut Event', async () => {
+      const out = await s.kubectl(['get', 'events', '-n', s.namespace, '--field-selector', 'reason=NodeStartupTimedOut', '-o', 'jsonpath={.items[*].note}{.items[*].message}']);
+      return out.stdout.trim() || undefined;
+    });
+    expect(event).toMatch(new RegExp(`node ${name} was not ready \\d+ s after it started \\(.*forkfile.*\\); it had never run workloads, so marina restarted it`));
+    const instance = s.world.instance(host, name)!;
+    // Started again once the timeout had passed since its first start (at its creation, give or take).
+    expect(s.world.callCount(host, 'stop-node')).toBe(1);
+    expect(instance.startedAt! - instance.createdAt).toBeGreaterThanOrEqual(5_000);
+    // Not again before the timeout has passed since this start.
+    await sleep(2_000);
+    expect(s.world.callCount(host, 'stop-node')).toBe(1);
+
+    refusal.clear();
+    const bay = await s.waitReady('stuck');
+    // Restarted, not replaced: the same instance, under its name.
+    expect(s.world.instance(host, name)).toBe(instance);
+    expect(bay.status?.nodes?.map((n) => n.name)).toEqual([name]);
+  });
+
   it('a name taken by something else is terminal: the bay says so and waits for a change instead of retrying', async () => {
     const s = await start();
     // An instance marina does not manage already has the name node 0 of bay "taken" will get.

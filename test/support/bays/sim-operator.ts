@@ -24,6 +24,8 @@ export interface SimOperatorOptions {
   readonly kernelModules?: readonly string[];
   /** How often hosts are observed (500 ms unless said): a long one keeps bays reading a stale view. */
   readonly probeIntervalMs?: number;
+  /** How long a never-ready node may run before marina restarts it (60 s unless said). */
+  readonly startupMs?: number;
 }
 
 /**
@@ -105,7 +107,7 @@ ${over.image ? `  image: ${over.image}\n` : ''}`,
       probeIntervalMs: this.options.probeIntervalMs ?? 500,
       bayRetryMs: 200,
       bayResyncMs: 2_000,
-      timeouts: { addressMs: 5_000, dockerMs: 5_000, rolloutStepMs: 5_000 },
+      timeouts: { addressMs: 5_000, dockerMs: 5_000, rolloutStepMs: 5_000, startupMs: this.options.startupMs ?? 60_000 },
       hostFactory: (_endpoint, _credentials, options) =>
         this.world.provider(`${options.aggregate}/${options.name}`, { ...(options.kernelModules ? { kernelModules: options.kernelModules } : {}) }),
       ...simulatedNodeAccess(this.world),
