@@ -2,7 +2,9 @@
  * Time from `kubectl apply` of a Bay to its Ready condition, for 1, 3 and 10 nodes (10 with 3
  * managers), and from raising spec.nodes of a Ready 3-node bay by one to Ready with 4 (`+1`), median
  * of 5 each. For each run: the operator's per-phase timings summed over the run's reconciles, and the
- * mean time a node spent in each provisioning stage (marina_node_provisioning_seconds). Real
+ * mean time a node spent in each provisioning stage (marina_node_provisioning_seconds), and where the
+ * machine's CPU went (how many cores were busy; seconds used by the LXD daemon, the nodes, the
+ * operator: a run that kept every core busy cannot be shortened by overlapping more). Real
  * everything: a real kube-apiserver, the operator as a process, the LXD host of tools/setup-lxd-host.sh.
  * In isolated mode a node's address is fixed before it boots, so its dockerd starts with its
  * certificate; in shared mode it is restarted once the address is known.
@@ -28,6 +30,7 @@ import { mustKubectl } from '../test/support/kubectl.js';
 import { lxcFor, lxdTestHost, sweepBayNetworks, testNodeImage } from '../test/support/lxd/index.js';
 import { repoRoot } from '../test/support/paths.js';
 import { waitFor } from '../test/support/processes.js';
+import { cpuUse, lxdDaemonPid, readCpu, type CpuUse } from './support/cpu.js';
 import { machineSettled } from './support/measure.js';
 import { BENCH_OPERATOR_ARGS } from './support/real-bay.js';
 
@@ -44,6 +47,8 @@ const sizes = values.sizes.split(',');
 const networks = values.networks.split(',') as E2eNetwork[];
 const NS = 'bench-bays';
 const STAGES = ['create', 'start', 'address', 'dockerd', 'swarm_join'] as const;
+const CPU_KEYS = ['busyCores', 'lxdDaemonSeconds', 'containersSeconds', 'operatorSeconds'] as const;
+type CpuKey = (typeof CPU_KEYS)[number];
 const PHASES = ['certificates', 'discovery', 'placement', 'nodes', 'swarm', 'credentials', 'status'] as const;
 
 interface Run {
@@ -54,6 +59,8 @@ interface Run {
   /** Mean milliseconds a node spent in each stage during the run. */
   readonly stageMs: Record<string, number>;
   readonly reconciles: number;
+  /** Where the machine's CPU went from apply to Ready. */
+  readonly cpu: CpuUse;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -123,6 +130,8 @@ async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetw
   const settledMs = await machineSettled();
   const seenBefore = operator.logRecords().length;
   const stagesBefore = await stageTotals(operator);
+  const lxdPid = await lxdDaemonPid();
+  const cpuBefore = await readCpu(lxdPid, operator.pid);
   const started = performance.now();
   if (growth) {
     const patch = JSON.stringify({ spec: { nodes: nodes + Number(size.slice(1)) } });
@@ -134,12 +143,13 @@ async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetw
     throw new Error(`${name}: ${(err as Error).message}\n${operator.logTail()}`);
   });
   const readyMs = Math.round(performance.now() - started);
+  const cpu = cpuUse(cpuBefore, await readCpu(lxdPid, operator.pid));
   const { phaseMs, reconciles } = await phaseTimes(operator, seenBefore, name);
   const stageMs = stageMeans(stagesBefore, await stageTotals(operator));
-  const ready = `Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles} reconciles`;
+  const ready = `Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles} reconciles, cpu ${JSON.stringify(cpu)}`;
   console.error(`${network} ${name}: ${ready} (machine settled ${(settledMs / 1000).toFixed(1)} s before)`);
   await env.kubectl(['delete', 'bay', name, '-n', NS, '--timeout=180s']);
-  return { network, size, readyMs, phaseMs, stageMs, reconciles };
+  return { network, size, readyMs, phaseMs, stageMs, reconciles, cpu };
 }
 
 async function main(): Promise<void> {
@@ -191,13 +201,14 @@ function summarize(results: readonly Run[]) {
         readyMaxMs: Math.max(...mine.map((r) => r.readyMs)),
         phaseMedianMs: Object.fromEntries(PHASES.map((p) => [p, medianOf((r) => r.phaseMs[p] ?? 0)])),
         stageMedianMs: Object.fromEntries(STAGES.map((s) => [s, medianOf((r) => r.stageMs[s] ?? 0)])),
+        cpuMedian: Object.fromEntries(CPU_KEYS.map((k) => [k, medianOf((r) => r.cpu[k])])) as Record<CpuKey, number>,
       };
     }),
   );
 }
 
 function printTable(summary: ReturnType<typeof summarize>): void {
-  const header = ['network', 'nodes', 'apply→Ready median', 'min', 'max', ...PHASES, ...STAGES.map((s) => `${s}/node`)];
+  const header = ['network', 'nodes', 'apply→Ready median', 'min', 'max', ...PHASES, ...STAGES.map((s) => `${s}/node`), 'busy cores', 'cpu s: lxd', 'nodes', 'operator'];
   console.log(header.join(' | '));
   console.log(header.map(() => '---').join(' | '));
   for (const s of summary) {
@@ -210,6 +221,7 @@ function printTable(summary: ReturnType<typeof summarize>): void {
         `${(s.readyMaxMs / 1000).toFixed(2)} s`,
         ...PHASES.map((p) => `${s.phaseMedianMs[p]} ms`),
         ...STAGES.map((st) => `${s.stageMedianMs[st]} ms`),
+        ...CPU_KEYS.map((k) => s.cpuMedian[k].toFixed(2)),
       ].join(' | '),
     );
   }
