@@ -3,13 +3,15 @@
  * managers), and from raising spec.nodes of a Ready 3-node bay by one to Ready with 4 (`+1`), median
  * of 5 each. For each run: the operator's per-phase timings summed over the run's reconciles, and the
  * mean time a node spent in each provisioning stage (marina_node_provisioning_seconds), and where the
- * machine's CPU went (how many cores were busy; seconds used by the LXD daemon, the nodes, the
+ * machine's CPU went (how many cores were busy; seconds used by the host daemon, the nodes, the
  * operator: a run that kept every core busy cannot be shortened by overlapping more). Real
- * everything: a real kube-apiserver, the operator as a process, the LXD host of tools/setup-lxd-host.sh.
+ * everything: a real kube-apiserver, the operator as a process, the LXD host of tools/setup-lxd-host.sh
+ * and the Incus host of tools/setup-incus-host.sh. Ready is seen through one `kubectl --watch`.
  * In isolated mode a node's address is fixed before it boots, so its dockerd starts with its
  * certificate; in shared mode it is restarted once the address is known.
  *
  *   npm run build && npx tsx bench/bay-ready.ts [--runs 5] [--sizes 1,3,10,+1] [--networks shared]
+ *     [--daemons lxd,incus]
  *
  * Prints a table and writes bench/results/bay-ready.json.
  */
@@ -24,14 +26,13 @@ import {
   type E2eNetwork,
 } from '../test/support/bays/cluster.js';
 import { OperatorProcess } from '../test/support/bays/operator.js';
-import { readyForSpec } from '../test/support/chaos/footprint.js';
 import { startKubeEnv, type KubeEnv } from '../test/support/kube-env.js';
 import { mustKubectl } from '../test/support/kubectl.js';
-import { lxcFor, lxdTestHost, sweepBayNetworks, testNodeImage } from '../test/support/lxd/index.js';
+import { incusTestHost, lxcFor, lxdTestHost, sweepBayNetworks, testNodeImage } from '../test/support/lxd/index.js';
 import { repoRoot } from '../test/support/paths.js';
-import { waitFor } from '../test/support/processes.js';
-import { cpuUse, lxdDaemonPid, readCpu, type CpuUse } from './support/cpu.js';
+import { cpuUse, hostDaemonPid, readCpu, type CpuUse } from './support/cpu.js';
 import { machineSettled } from './support/measure.js';
+import { waitBayReady } from './support/ready-watch.js';
 import { BENCH_OPERATOR_ARGS } from './support/real-bay.js';
 
 const { values } = parseArgs({
@@ -39,19 +40,24 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     sizes: { type: 'string', default: '1,3,10,+1' },
     networks: { type: 'string', default: 'shared' },
+    daemons: { type: 'string', default: 'lxd' },
   },
 });
 const runs = Number(values.runs);
 /** A number of nodes to create, or `+1`: one node added to a Ready 3-node bay. */
 const sizes = values.sizes.split(',');
 const networks = values.networks.split(',') as E2eNetwork[];
+/** The host daemons to measure on: LXD 5.0 remaps a node's files at its first start, Incus 6.0 mounts them idmapped. */
+const daemons = values.daemons.split(',') as HostDaemon[];
+type HostDaemon = 'lxd' | 'incus';
 const NS = 'bench-bays';
 const STAGES = ['create', 'start', 'address', 'dockerd', 'swarm_join'] as const;
-const CPU_KEYS = ['busyCores', 'lxdDaemonSeconds', 'containersSeconds', 'operatorSeconds'] as const;
+const CPU_KEYS = ['busyCores', 'daemonSeconds', 'containersSeconds', 'operatorSeconds'] as const;
 type CpuKey = (typeof CPU_KEYS)[number];
 const PHASES = ['certificates', 'discovery', 'placement', 'nodes', 'swarm', 'credentials', 'status'] as const;
 
 interface Run {
+  readonly daemon: HostDaemon;
   readonly network: E2eNetwork;
   readonly size: string;
   readonly readyMs: number;
@@ -113,12 +119,27 @@ async function phaseTimes(operator: OperatorProcess, seenBefore: number, name: s
   return { phaseMs, reconciles: reconciles.length };
 }
 
-async function waitReady(env: KubeEnv, name: string, timeoutMs = 300_000): Promise<void> {
-  await waitFor(`${name} Ready for its spec`, async () => ((await readyForSpec(env.kubectl, NS, name)) ? true : undefined), timeoutMs, 50);
+const waitReady = (env: KubeEnv, name: string): Promise<void> => waitBayReady(env, NS, name, 300_000);
+
+interface Target {
+  readonly daemon: HostDaemon;
+  readonly daemonPid: number | undefined;
+  readonly network: E2eNetwork;
+}
+
+/** What went wrong on the way, when a run took more than one reconcile: the operator's warnings and errors. */
+function setbacks(operator: OperatorProcess, seenBefore: number, name: string): string[] {
+  const said = operator
+    .logRecords()
+    .slice(seenBefore)
+    .filter((r) => r.name === name && (r.level === 'warn' || r.level === 'error'))
+    .map((r) => `${String(r.msg)}: ${String((r.err as { message?: string } | undefined)?.message ?? '')}`);
+  return [...new Set(said)];
 }
 
 /** One measured run: apply (or grow) → Ready, with what the operator logged and counted meanwhile. */
-async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetwork, size: string, i: number): Promise<Run> {
+async function measure(env: KubeEnv, operator: OperatorProcess, target: Target, size: string, i: number): Promise<Run> {
+  const { daemon, network } = target;
   const growth = size.startsWith('+');
   const nodes = growth ? 3 : Number(size);
   const name = `ready-${growth ? 'grow' : `${nodes}n`}-${i}`;
@@ -130,8 +151,7 @@ async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetw
   const settledMs = await machineSettled();
   const seenBefore = operator.logRecords().length;
   const stagesBefore = await stageTotals(operator);
-  const lxdPid = await lxdDaemonPid();
-  const cpuBefore = await readCpu(lxdPid, operator.pid);
+  const cpuBefore = await readCpu(target.daemonPid, operator.pid);
   const started = performance.now();
   if (growth) {
     const patch = JSON.stringify({ spec: { nodes: nodes + Number(size.slice(1)) } });
@@ -143,37 +163,27 @@ async function measure(env: KubeEnv, operator: OperatorProcess, network: E2eNetw
     throw new Error(`${name}: ${(err as Error).message}\n${operator.logTail()}`);
   });
   const readyMs = Math.round(performance.now() - started);
-  const cpu = cpuUse(cpuBefore, await readCpu(lxdPid, operator.pid));
+  const cpu = cpuUse(cpuBefore, await readCpu(target.daemonPid, operator.pid));
   const { phaseMs, reconciles } = await phaseTimes(operator, seenBefore, name);
   const stageMs = stageMeans(stagesBefore, await stageTotals(operator));
   const ready = `Ready in ${(readyMs / 1000).toFixed(2)} s over ${reconciles} reconciles, cpu ${JSON.stringify(cpu)}`;
-  console.error(`${network} ${name}: ${ready} (machine settled ${(settledMs / 1000).toFixed(1)} s before)`);
+  console.error(`${daemon} ${network} ${name}: ${ready} (machine settled ${(settledMs / 1000).toFixed(1)} s before)`);
+  if (reconciles > 1) for (const line of setbacks(operator, seenBefore, name)) console.error(`  ${line}`);
   await env.kubectl(['delete', 'bay', name, '-n', NS, '--timeout=180s']);
-  return { network, size, readyMs, phaseMs, stageMs, reconciles, cpu };
+  return { daemon, network, size, readyMs, phaseMs, stageMs, reconciles, cpu };
 }
 
 async function main(): Promise<void> {
-  const host = await lxdTestHost();
-  await testNodeImage(host);
-  const provider = hostProvider(host);
   const env = await startKubeEnv();
   const operator = new OperatorProcess(env.kubeconfigPath, BENCH_OPERATOR_ARGS);
   const results: Run[] = [];
   try {
-    await sweepNamespaceNodes(provider, NS);
     await env.kubectl(['create', 'namespace', 'marina-system']);
     await env.kubectl(['create', 'namespace', NS]);
     operator.start();
-    for (const network of networks) {
-      await env.kubectl(['apply', '-f', '-'], { input: hostAggregateYaml('bench-local', host, network) });
-      await env.kubectl(['wait', '--for=condition=Ready', '--timeout=120s', 'hostaggregate/bench-local']);
-      for (const size of sizes) for (let i = 0; i < runs; i++) results.push(await measure(env, operator, network, size, i));
-    }
+    for (const daemon of daemons) results.push(...(await measureOn(env, operator, daemon)));
   } finally {
     await operator.stop();
-    await sweepNamespaceNodes(provider, NS);
-    await sweepBayNetworks(lxcFor(host), NS);
-    provider.close();
     await env.stop();
   }
   const summary = summarize(results);
@@ -186,12 +196,38 @@ async function main(): Promise<void> {
   );
 }
 
+/** Every size and network on one host daemon; its nodes and bay networks are swept before and after. */
+async function measureOn(env: KubeEnv, operator: OperatorProcess, daemon: HostDaemon): Promise<Run[]> {
+  const host = daemon === 'incus' ? await incusTestHost() : await lxdTestHost();
+  await testNodeImage(host);
+  const provider = hostProvider(host);
+  const daemonPid = await hostDaemonPid(daemon === 'incus' ? 'incusd' : 'lxd');
+  const results: Run[] = [];
+  try {
+    await sweepNamespaceNodes(provider, NS);
+    for (const network of networks) {
+      await env.kubectl(['apply', '-f', '-'], { input: hostAggregateYaml('bench-local', host, network) });
+      await env.kubectl(['wait', '--for=condition=Ready', '--timeout=120s', 'hostaggregate/bench-local']);
+      for (const size of sizes) {
+        const target = { daemon, daemonPid, network };
+        for (let i = 0; i < runs; i++) results.push(await measure(env, operator, target, size, i));
+      }
+    }
+  } finally {
+    await sweepNamespaceNodes(provider, NS);
+    await sweepBayNetworks(lxcFor(host), NS);
+    provider.close();
+  }
+  return results;
+}
+
 function summarize(results: readonly Run[]) {
-  return networks.flatMap((network) =>
+  return daemons.flatMap((daemon) => networks.flatMap((network) =>
     sizes.map((size) => {
-      const mine = results.filter((r) => r.size === size && r.network === network);
+      const mine = results.filter((r) => r.size === size && r.network === network && r.daemon === daemon);
       const medianOf = (pick: (r: Run) => number): number => median(mine.map(pick));
       return {
+        daemon,
         network,
         size,
         managers: size.startsWith('+') ? 1 : managersFor(Number(size)),
@@ -204,16 +240,22 @@ function summarize(results: readonly Run[]) {
         cpuMedian: Object.fromEntries(CPU_KEYS.map((k) => [k, medianOf((r) => r.cpu[k])])) as Record<CpuKey, number>,
       };
     }),
-  );
+  ));
 }
 
 function printTable(summary: ReturnType<typeof summarize>): void {
-  const header = ['network', 'nodes', 'apply→Ready median', 'min', 'max', ...PHASES, ...STAGES.map((s) => `${s}/node`), 'busy cores', 'cpu s: lxd', 'nodes', 'operator'];
+  const header = [
+    ...['daemon', 'network', 'nodes', 'apply→Ready median', 'min', 'max'],
+    ...PHASES,
+    ...STAGES.map((s) => `${s}/node`),
+    ...['busy cores', 'cpu s: daemon', 'nodes', 'operator'],
+  ];
   console.log(header.join(' | '));
   console.log(header.map(() => '---').join(' | '));
   for (const s of summary) {
     console.log(
       [
+        s.daemon,
         s.network,
         s.size.startsWith('+') ? `3 ${s.size}` : `${s.size} (${s.managers} mgr)`,
         `${(s.readyMedianMs / 1000).toFixed(2)} s`,
