@@ -83,6 +83,16 @@ describe('the dockerd client over mutual TLS', () => {
     for (const text of exposed) for (const line of keyLines) expect(text).not.toContain(line);
   });
 
+  it('costs docker-modem one short line when it formats a request (it does, for every request, DEBUG or not)', async () => {
+    const target = client({ port: server.port });
+    await target.docker.ping();
+    const { agent } = (target.docker as unknown as { modem: { agent: object } }).modem;
+    // What docker-modem's buildRequest formats: the request options, the agent among them.
+    const formatted = inspect({ path: '/_ping', method: 'GET', agent }, { showHidden: true, depth: null });
+    expect(formatted).toContain(`[Agent: TLS to dockerd at 127.0.0.1:${server.port}]`);
+    expect(formatted.length).toBeLessThan(200);
+  });
+
   describe('with DOCKER_* variables in the environment', () => {
     const names = ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'] as const;
     afterEach(() => {
