@@ -73,6 +73,9 @@ export interface HostProvider {
   /** Writes a file into the node, running or stopped, with the given mode and owner. */
   pushFile(name: string, file: NodeFile): Promise<void>;
 
+  /** Writes files into the node in order, as pushFile each; parents are made once for all of them. */
+  pushFiles(name: string, files: readonly NodeFile[]): Promise<void>;
+
   /** Runs argv (no shell) in a running node and returns its exit code and output. */
   exec(name: string, command: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 

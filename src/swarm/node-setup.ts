@@ -17,27 +17,27 @@ export interface NodeExecResult {
 /** What this needs from the node's host; bindNode adapts a HostProvider. */
 export interface NodeAccess {
   readonly name: string;
-  pushFile(file: DockerdFile): Promise<void>;
+  pushFiles(files: readonly DockerdFile[]): Promise<void>;
   exec(command: readonly string[], options?: { readonly timeoutMs?: number }): Promise<NodeExecResult>;
 }
 
 /** The HostProvider methods used here (structural: the swarm layer does not import the hosts layer). */
 export interface NodeHost {
-  pushFile(name: string, file: DockerdFile): Promise<void>;
+  pushFiles(name: string, files: readonly DockerdFile[]): Promise<void>;
   exec(name: string, command: readonly string[], options?: { readonly timeoutMs?: number }): Promise<NodeExecResult>;
 }
 
 export function bindNode(host: NodeHost, name: string): NodeAccess {
   return {
     name,
-    pushFile: (file) => host.pushFile(name, file),
+    pushFiles: (files) => host.pushFiles(name, files),
     exec: (command, options) => host.exec(name, command, options),
   };
 }
 
 /** Pushes the files in order (certificates before the configuration that names them). */
-export async function pushDockerdFiles(node: NodeAccess, files: readonly DockerdFile[]): Promise<void> {
-  for (const file of files) await node.pushFile(file);
+export function pushDockerdFiles(node: NodeAccess, files: readonly DockerdFile[]): Promise<void> {
+  return node.pushFiles(files);
 }
 
 const RESTART_TIMEOUT_MS = 120_000;

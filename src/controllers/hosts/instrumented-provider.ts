@@ -13,6 +13,7 @@ const CALLS = [
   'releaseNode',
   'deleteNode',
   'pushFile',
+  'pushFiles',
   'exec',
   'probe',
   'capacity',

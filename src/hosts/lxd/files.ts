@@ -12,20 +12,36 @@ const FILE_TIMEOUT_MS = 60_000;
  * (the host mounts the root filesystem), which is how a node gets its hostname and certificates before
  * its first boot. The uid/gid are the node's own; the host shifts them into the node's id range.
  */
-export async function pushFile(client: LxdClient, instance: string, file: NodeFile): Promise<void> {
+export function pushFile(client: LxdClient, instance: string, file: NodeFile): Promise<void> {
+  return pushFiles(client, instance, [file]);
+}
+
+/**
+ * Writes the files in order. The parent directories any of them asks for are made once, before the
+ * first file: each is a call to the host, and a node's dockerd files share most of theirs.
+ */
+export async function pushFiles(client: LxdClient, instance: string, files: readonly NodeFile[]): Promise<void> {
   const call: CallContext = { operation: 'push-file', instance };
   const prefix = await client.headerPrefix();
   const canModifyExisting = (await client.server()).apiExtensions.includes(MODIFY_PERMISSIONS_EXTENSION);
-  if (file.createParents) await createParents(client, instance, file.path, prefix, call);
-  // Without the extension an overwritten file keeps its old owner and mode (a key once pushed 0644
-  // would stay readable), so the old file goes first.
-  if (!canModifyExisting) await deleteIfPresent(client, instance, file.path, call);
-  const data = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-  await client.call('POST', filesPath(instance, file.path), call, {
-    headers: ownerHeaders(prefix, 'file', file.uid ?? 0, file.gid ?? 0, file.mode, canModifyExisting),
-    body: { kind: 'bytes', contentType: 'application/octet-stream', data },
-    timeoutMs: FILE_TIMEOUT_MS,
-  });
+  for (const directory of parentsOfAll(files)) {
+    // Pushing a directory that exists is accepted (and leaves it as it is).
+    await client.call('POST', filesPath(instance, directory), call, {
+      headers: ownerHeaders(prefix, 'directory', 0, 0, 0o755, false),
+      timeoutMs: FILE_TIMEOUT_MS,
+    });
+  }
+  for (const file of files) {
+    // Without the extension an overwritten file keeps its old owner and mode (a key once pushed 0644
+    // would stay readable), so the old file goes first.
+    if (!canModifyExisting) await deleteIfPresent(client, instance, file.path, call);
+    const data = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+    await client.call('POST', filesPath(instance, file.path), call, {
+      headers: ownerHeaders(prefix, 'file', file.uid ?? 0, file.gid ?? 0, file.mode, canModifyExisting),
+      body: { kind: 'bytes', contentType: 'application/octet-stream', data },
+      timeoutMs: FILE_TIMEOUT_MS,
+    });
+  }
 }
 
 /** LXD ≥ 5.x: `X-LXD-modify-perm` applies owner and mode to a file that already exists. */
@@ -39,20 +55,16 @@ async function deleteIfPresent(client: LxdClient, instance: string, path: string
   }
 }
 
-/** Parents are not created by the host; pushing a directory that exists is accepted (and leaves it). */
-async function createParents(
-  client: LxdClient,
-  instance: string,
-  path: string,
-  prefix: string,
-  call: CallContext,
-): Promise<void> {
-  for (const directory of parentsOf(path)) {
-    await client.call('POST', filesPath(instance, directory), call, {
-      headers: ownerHeaders(prefix, 'directory', 0, 0, 0o755, false),
-      timeoutMs: FILE_TIMEOUT_MS,
-    });
+/**
+ * The directories the host must make for files that ask for their parents (it makes none itself), each
+ * once, every one after its own parent.
+ */
+export function parentsOfAll(files: readonly Pick<NodeFile, 'path' | 'createParents'>[]): string[] {
+  const directories = new Set<string>();
+  for (const file of files) {
+    if (file.createParents) for (const directory of parentsOf(file.path)) directories.add(directory);
   }
+  return [...directories];
 }
 
 /** `/etc/docker/certs/ca.pem` → [`/etc`, `/etc/docker`, `/etc/docker/certs`]. */

@@ -29,7 +29,7 @@ import { LxdBayNetworks } from './bay-networks.js';
 import type { CallContext, LxdClient } from './client.js';
 import { isConflict, isNotFound } from './envelope.js';
 import { execInInstance } from './exec.js';
-import { pushFile } from './files.js';
+import { pushFiles } from './files.js';
 import { findImageAlias } from './images.js';
 import {
   SWARM_KERNEL_MODULES,
@@ -207,10 +207,14 @@ export class LxdHostProvider implements HostProvider {
     return true;
   }
 
-  async pushFile(name: string, file: NodeFile): Promise<void> {
+  pushFile(name: string, file: NodeFile): Promise<void> {
+    return this.pushFiles(name, [file]);
+  }
+
+  async pushFiles(name: string, files: readonly NodeFile[]): Promise<void> {
     const call: CallContext = { operation: 'push-file', instance: name };
     await this.client.requireTrusted(call);
-    await this.notFoundAsNodeError(call, () => pushFile(this.client, name, file));
+    await this.notFoundAsNodeError(call, () => pushFiles(this.client, name, files));
   }
 
   async exec(name: string, command: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -292,14 +296,17 @@ export class LxdHostProvider implements HostProvider {
    */
   private async writeIdentity(spec: NodeSpec): Promise<void> {
     const hostname = spec.hostname ?? spec.name;
-    await pushFile(this.client, spec.name, { path: '/etc/hostname', content: `${hostname}\n`, mode: 0o644 });
-    await pushFile(this.client, spec.name, { path: '/etc/hosts', content: hostsFile(hostname), mode: 0o644 });
+    const files: NodeFile[] = [
+      { path: '/etc/hostname', content: `${hostname}\n`, mode: 0o644 },
+      { path: '/etc/hosts', content: hostsFile(hostname), mode: 0o644 },
+    ];
     const { ipv4Address, staticIpv4 } = spec.network;
     if (ipv4Address !== undefined && staticIpv4 !== undefined) {
-      const files = staticNetworkFiles(ipv4Address, staticIpv4);
-      await pushFile(this.client, spec.name, { path: '/etc/network/interfaces', content: files.interfaces, mode: 0o644 });
-      await pushFile(this.client, spec.name, { path: '/etc/resolv.conf', content: files.resolvConf, mode: 0o644 });
+      const network = staticNetworkFiles(ipv4Address, staticIpv4);
+      files.push({ path: '/etc/network/interfaces', content: network.interfaces, mode: 0o644 });
+      files.push({ path: '/etc/resolv.conf', content: network.resolvConf, mode: 0o644 });
     }
+    await pushFiles(this.client, spec.name, files);
   }
 
   private async adopt(instance: LxdInstance, spec: NodeSpec, call: CallContext): Promise<EnsuredNode> {

@@ -163,6 +163,10 @@ export class SimHostProvider implements HostProvider {
     });
   }
 
+  async pushFiles(name: string, files: readonly NodeFile[]): Promise<void> {
+    for (const file of files) await this.pushFile(name, file);
+  }
+
   async exec(name: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     return this.world.hostCall(this.name, { operation: 'exec', node: name }, async (scope) => {
       await scope.wait('exec', options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
