@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Bay } from '../api/types.generated.js';
 
 /** Stages of bringing a node up, in order; each is timed on its own. */
-export type ProvisioningStage = 'create' | 'start' | 'address' | 'dockerd' | 'swarm_join';
+export type ProvisioningStage = 'create' | 'seed' | 'start' | 'address' | 'dockerd' | 'swarm_join';
 
 export interface HostCallObserver {
   (host: string, operation: string, outcome: string, seconds: number): void;
@@ -29,7 +29,9 @@ export class MarinaMetrics {
     const registers = [registry];
     this.provisioning = new Histogram({
       name: 'marina_node_provisioning_seconds',
-      help: 'Time to bring a new node through one stage: create, start, address, dockerd (TLS up), swarm_join',
+      help:
+        'Time to bring a new node through one stage: create, seed (TLS files written before first boot), ' +
+        'start, address, dockerd (TLS up), swarm_join',
       labelNames: ['stage'],
       buckets: PROVISIONING_BUCKETS,
       registers,

@@ -34,6 +34,7 @@ import {
 } from './certificates.js';
 import type { BayControllerDeps, NodeDockerFactory, NodeDockerTls, ServedCertificateReader } from './deps.js';
 import { classifyFailure, TlsUnansweredError, type BayFailure } from './failures.js';
+import type { ProvisioningStage } from '../metrics.js';
 import { inspectOnce } from './parsed-pki.js';
 import { everRan } from './plan.js';
 
@@ -172,7 +173,11 @@ export async function bringUpNode(
     deps.inventory.noteNode(target.inventoryKey, ensured.node);
     booting = ensured.node.status !== 'running';
     if (booting && !servesWorkloads(target.recorded)) {
-      seeded = await seedDockerdTls(deps, bay, pki, target, renewal, signal);
+      seeded = await stage(
+        'seed',
+        () => seedDockerdTls(deps, bay, pki, target, renewal, signal),
+        (s) => s !== undefined,
+      );
     }
     if (booting) await stage('start', () => target.provider.startNode(target.name));
     const waiting = { timeoutMs: deps.timeouts.addressMs, node: ensured.node };
@@ -381,7 +386,7 @@ async function answersOverTls(client: DockerClient): Promise<boolean> {
 }
 
 type StageTimer = <T>(
-  name: 'create' | 'start' | 'address' | 'dockerd',
+  name: Exclude<ProvisioningStage, 'swarm_join'>,
   work: () => Promise<T>,
   counts?: (result: T) => boolean,
 ) => Promise<T>;
