@@ -70,10 +70,10 @@ export interface HostProvider {
   /** Stops (forcibly) and deletes. Returns false when the node was already gone. */
   deleteNode(name: string): Promise<boolean>;
 
-  /** Writes a file into the node, running or stopped, with the given mode and owner. */
-  pushFile(name: string, file: NodeFile): Promise<void>;
-
-  /** Writes files into the node in order, as pushFile each; parents are made once for all of them. */
+  /**
+   * Writes files into the node, running or stopped, in order, each with its mode and owner; the parent
+   * directories they ask for are made once, before the first.
+   */
   pushFiles(name: string, files: readonly NodeFile[]): Promise<void>;
 
   /** Runs argv (no shell) in a running node and returns its exit code and output. */

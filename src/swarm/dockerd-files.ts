@@ -13,7 +13,7 @@ export const DOCKERD_PATHS = {
   dockerEnvMarker: '/.dockerenv',
 } as const;
 
-/** Structurally a hosts-layer NodeFile: `provider.pushFile(node, file)` takes it as is. */
+/** Structurally a hosts-layer NodeFile: `provider.pushFiles(node, files)` takes it as is. */
 export interface DockerdFile {
   readonly path: string;
   readonly content: string;

@@ -23,6 +23,7 @@ import {
   type DockerdTlsMaterial,
 } from '../../swarm/index.js';
 import type { NodeRole } from '../../scheduler/types.js';
+import type { ProvisioningStage } from '../metrics.js';
 import {
   ensureNodeLeaf,
   presentedChain,
@@ -34,7 +35,6 @@ import {
 } from './certificates.js';
 import type { BayControllerDeps, NodeDockerFactory, NodeDockerTls, ServedCertificateReader } from './deps.js';
 import { classifyFailure, TlsUnansweredError, type BayFailure } from './failures.js';
-import type { ProvisioningStage } from '../metrics.js';
 import { inspectOnce } from './parsed-pki.js';
 import { everRan } from './plan.js';
 
@@ -260,7 +260,7 @@ export function startupOverdueMs(
   startupMs: number,
   now = Date.now(),
 ): number | undefined {
-  if (SERVING_STATES.has(recorded?.state) || recorded?.state === 'Lost' || startedAt === undefined) return undefined;
+  if (mayHaveRunWorkloads(recorded?.state) || startedAt === undefined) return undefined;
   const running = now - startedAt.getTime();
   return running > startupMs ? running : undefined;
 }
@@ -333,6 +333,10 @@ const SERVING_STATES: ReadonlySet<BayNodeStatus['state']> = new Set(['Ready', 'D
 export const servesWorkloads = (recorded: BayNodeStatus | undefined): boolean =>
   SERVING_STATES.has(recorded?.state);
 
+/** A serving node, or a lost one (what it ran before it went is unknown). */
+const mayHaveRunWorkloads = (state: BayNodeStatus['state'] | undefined): boolean =>
+  SERVING_STATES.has(state) || state === 'Lost';
+
 
 /** What status says the node serves, while its address is the one the certificate was issued for. */
 export function recordedTls(recorded: BayNodeStatus | undefined, address: string): NodeTls | undefined {
@@ -372,7 +376,7 @@ function adoptedTls(
  * re-creating its instance loses nothing. Any other node keeps its instance as it is.
  */
 export function neverRanWorkloads(recorded: BayNodeStatus['state'] | undefined, node: NodeInfo): boolean {
-  return !SERVING_STATES.has(recorded) && recorded !== 'Lost' && node.status !== 'running';
+  return !mayHaveRunWorkloads(recorded) && node.status !== 'running';
 }
 
 /** True when the node's dockerd already serves TLS with a certificate of this bay's CA for its address. */

@@ -12,7 +12,6 @@ const CALLS = [
   'stopNode',
   'releaseNode',
   'deleteNode',
-  'pushFile',
   'pushFiles',
   'exec',
   'probe',

@@ -7,18 +7,12 @@ import { isNotFound } from './envelope.js';
 const FILE_TIMEOUT_MS = 60_000;
 
 /**
- * Writes a file into an instance with `POST /1.0/instances/<name>/files?path=...`: raw bytes as the
- * body, owner and mode in `X-LXD-*` headers (`X-Incus-*` on Incus). Works on stopped instances too
- * (the host mounts the root filesystem), which is how a node gets its hostname and certificates before
- * its first boot. The uid/gid are the node's own; the host shifts them into the node's id range.
- */
-export function pushFile(client: LxdClient, instance: string, file: NodeFile): Promise<void> {
-  return pushFiles(client, instance, [file]);
-}
-
-/**
- * Writes the files in order. The parent directories any of them asks for are made once, before the
- * first file: each is a call to the host, and a node's dockerd files share most of theirs.
+ * Writes files into an instance, in order, each with `POST /1.0/instances/<name>/files?path=...`: raw
+ * bytes as the body, owner and mode in `X-LXD-*` headers (`X-Incus-*` on Incus). Works on stopped
+ * instances too (the host mounts the root filesystem), which is how a node gets its hostname and
+ * certificates before its first boot. The uid/gid are the node's own; the host shifts them into the
+ * node's id range. The parent directories any file asks for are made once, before the first file:
+ * each is a call to the host, and a node's dockerd files share most of theirs.
  */
 export async function pushFiles(client: LxdClient, instance: string, files: readonly NodeFile[]): Promise<void> {
   const call: CallContext = { operation: 'push-file', instance };

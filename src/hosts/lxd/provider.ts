@@ -207,10 +207,6 @@ export class LxdHostProvider implements HostProvider {
     return true;
   }
 
-  pushFile(name: string, file: NodeFile): Promise<void> {
-    return this.pushFiles(name, [file]);
-  }
-
   async pushFiles(name: string, files: readonly NodeFile[]): Promise<void> {
     const call: CallContext = { operation: 'push-file', instance: name };
     await this.client.requireTrusted(call);

@@ -155,16 +155,15 @@ export class SimHostProvider implements HostProvider {
     });
   }
 
-  async pushFile(name: string, file: NodeFile): Promise<void> {
-    await this.world.hostCall(this.name, { operation: 'push-file', node: name }, async (scope) => {
-      await scope.wait('file');
-      this.requireInstance(scope, name);
-      this.world.hosts.pushFile(this.name, name, file);
-    });
-  }
-
+  /** One host call (`push-file`, as faults name it) per file, as LXD makes one request per file. */
   async pushFiles(name: string, files: readonly NodeFile[]): Promise<void> {
-    for (const file of files) await this.pushFile(name, file);
+    for (const file of files) {
+      await this.world.hostCall(this.name, { operation: 'push-file', node: name }, async (scope) => {
+        await scope.wait('file');
+        this.requireInstance(scope, name);
+        this.world.hosts.pushFile(this.name, name, file);
+      });
+    }
   }
 
   async exec(name: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {

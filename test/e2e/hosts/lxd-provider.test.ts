@@ -183,13 +183,26 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
 
   it('a pushed file arrives with its content, mode and owner', async () => {
     const path = '/etc/marina/probe/secret.pem';
-    await provider.pushFile(manager.name, { path, content: 'not a real key\n', mode: 0o600, createParents: true });
+    await provider.pushFiles(manager.name, [{ path, content: 'not a real key\n', mode: 0o600, createParents: true }]);
     expect(await statOf(lxc, manager.name, path)).toBe('600 0 0');
     expect((await lxc.exec(manager.name, ['cat', path])).stdout).toBe('not a real key\n');
 
-    await provider.pushFile(manager.name, { path, content: 'replaced\n', mode: 0o644, uid: 65534, gid: 65534 });
+    await provider.pushFiles(manager.name, [{ path, content: 'replaced\n', mode: 0o644, uid: 65534, gid: 65534 }]);
     expect(await statOf(lxc, manager.name, path)).toBe('644 65534 65534');
     expect((await lxc.exec(manager.name, ['cat', path])).stdout).toBe('replaced\n');
+  });
+
+  it('files pushed together under new directories all arrive, in directories made for them', async () => {
+    const files = ['/srv/marina/a/one.txt', '/srv/marina/a/b/two.txt', '/srv/marina/three.txt'];
+    await provider.pushFiles(
+      manager.name,
+      files.map((path) => ({ path, content: `${path}\n`, mode: 0o640, createParents: true })),
+    );
+    for (const path of files) {
+      expect(await statOf(lxc, manager.name, path)).toBe('640 0 0');
+      expect((await lxc.exec(manager.name, ['cat', path])).stdout).toBe(`${path}\n`);
+    }
+    expect(await statOf(lxc, manager.name, '/srv/marina/a/b')).toBe('755 0 0');
   });
 
   it('exec returns the exit code and both output streams', async () => {

@@ -144,10 +144,10 @@ describe('a simulated host', () => {
     await provider.ensureNode(spec);
     const path = '/etc/marina/probe/secret.pem';
 
-    await expect(provider.pushFile(spec.name, { path, content: 'x', mode: 0o600 })).rejects.toMatchObject({
+    await expect(provider.pushFiles(spec.name, [{ path, content: 'x', mode: 0o600 }])).rejects.toMatchObject({
       status: 404,
     });
-    await provider.pushFile(spec.name, { path, content: 'not a real key\n', mode: 0o600, createParents: true });
+    await provider.pushFiles(spec.name, [{ path, content: 'not a real key\n', mode: 0o600, createParents: true }]);
     expect(world.instance('h1', spec.name)?.files.get(path)).toEqual({
       content: 'not a real key\n',
       mode: 0o600,
@@ -155,13 +155,9 @@ describe('a simulated host', () => {
       gid: 0,
     });
 
-    await provider.pushFile(spec.name, {
-      path,
-      content: new TextEncoder().encode('replaced\n'),
-      mode: 0o644,
-      uid: 65534,
-      gid: 65534,
-    });
+    await provider.pushFiles(spec.name, [
+      { path, content: new TextEncoder().encode('replaced\n'), mode: 0o644, uid: 65534, gid: 65534 },
+    ]);
     expect(world.instance('h1', spec.name)?.files.get(path)).toEqual({
       content: 'replaced\n',
       mode: 0o644,

@@ -123,7 +123,7 @@ describe("a simulated node's dockerd", () => {
     const world = fastWorld();
     const provider = world.provider('h1');
     const [node] = await bootSimNodes(world, provider, simBay('badjson'), 1);
-    await provider.pushFile(node!.name, { path: '/etc/docker/daemon.json', content: '{"tlsverify": tru', mode: 0o644 });
+    await provider.pushFiles(node!.name, [{ path: '/etc/docker/daemon.json', content: '{"tlsverify": tru', mode: 0o644 }]);
 
     const error = (await restartDockerd(bindNode(provider, node!.name), node!.client).catch(
       (e: unknown) => e,
