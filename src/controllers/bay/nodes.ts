@@ -153,7 +153,7 @@ export async function bringUpNode(
   let created = false;
   let drift: readonly NodeDrift[] = [];
   let repaired: readonly NodeDrift[] = [];
-  let seeded: SeededTls | undefined;
+  let seededBoot: SeededBoot | undefined;
   let booting = false;
   try {
     let ensured = await stage(
@@ -172,6 +172,7 @@ export async function bringUpNode(
     // Noted at once: the next observation of the host then finds no "new" node to wake the bay for.
     deps.inventory.noteNode(target.inventoryKey, ensured.node);
     booting = ensured.node.status !== 'running';
+    let seeded: SeededTls | undefined;
     if (booting && !servesWorkloads(target.recorded)) {
       seeded = await stage(
         'seed',
@@ -180,12 +181,15 @@ export async function bringUpNode(
       );
     }
     if (booting) await stage('start', () => target.provider.startNode(target.name));
-    const waiting = { timeoutMs: deps.timeouts.addressMs, node: ensured.node };
-    node = await stage(
-      'address',
-      () => waitForNodeAddress(target.provider, target.name, waiting),
-      () => booting,
-    );
+    if (seeded) {
+      const tls = seeded;
+      seededBoot = await stage('dockerd', () => awaitSeededDockerd(deps, pki, tls), (boot) => boot.answered);
+    }
+    // After a seeded node did not answer in time, one look tells whether it has an address at all.
+    const waiting = { timeoutMs: seededBoot ? 0 : deps.timeouts.addressMs, node: ensured.node };
+    node = seededBoot?.answered
+      ? { ...ensured.node, status: 'running', ipv4Address: seededBoot.address }
+      : await stage('address', () => waitForNodeAddress(target.provider, target.name, waiting), () => booting);
   } catch (err) {
     // Gone since the host was last observed: the next reconcile's plan finds it lost and replaces it.
     if (isNodeGone(err)) deps.inventory.dropNode(target.inventoryKey, target.name);
@@ -205,10 +209,10 @@ export async function bringUpNode(
     ...(restarted ? { restarted } : {}),
   });
   try {
-    if (seeded?.address === address) {
-      // dockerd booted with its final certificate: no restart, only the wait for it to answer.
-      await stage('dockerd', () => waitForDocker(deps.docker(dockerTlsOf(pki), address), dockerDeadline(deps)));
-      return done(seeded.tls);
+    if (seededBoot?.address === address) {
+      // dockerd booted with its final certificate (no restart): it answered, or it never will by itself.
+      if (!seededBoot.answered) throw seededBoot.failure;
+      return done(seededBoot.tls);
     }
     // A node that just booted is given the time dockerd takes to start (up to 30 s) before it counts as
     // not answering, which would mean a drained repair.
@@ -306,6 +310,27 @@ async function seedDockerdTls(
   const { material, tls } = await servingMaterial(deps, bay, pki, target, address, renewal, signal);
   await pushDockerdFiles(bindNode(target.provider, target.name), dockerdFiles(material));
   return { address, tls };
+}
+
+/** A seeded node after its start: its dockerd answered at the address it was given, or why not. */
+type SeededBoot = SeededTls & ({ readonly answered: true } | { readonly answered: false; readonly failure: unknown });
+
+/**
+ * A seeded node is asked at its known address straight after its start, without polling the host
+ * for the node's state until its address shows: each poll costs the host daemon a state render (disk
+ * usage included, a `btrfs` run on a btrfs pool), and dockerd, which starts after the network, answers
+ * later anyway. A connect sent before the node has its address waits for the host's ARP retries, and
+ * fails only to be tried again. When no answer comes by the deadline, the host is asked once for the
+ * address the node has: a different one means the node is served like any whose address is learnt at
+ * boot; the same one, that its dockerd failed.
+ */
+async function awaitSeededDockerd(deps: BayControllerDeps, pki: BayPki, seeded: SeededTls): Promise<SeededBoot> {
+  try {
+    await waitForDocker(deps.docker(dockerTlsOf(pki), seeded.address), dockerDeadline(deps));
+    return { ...seeded, answered: true };
+  } catch (failure) {
+    return { ...seeded, answered: false, failure };
+  }
 }
 
 /** The node's server certificate for `address` (kept, or issued and stored) and what dockerd serves it with. */
