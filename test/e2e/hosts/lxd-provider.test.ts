@@ -97,6 +97,13 @@ describe.each(TRANSPORTS)('an LXD host reached over its %s', (transport) => {
     expect(docker.stdout.trim()).toBe('active');
   });
 
+  it('boots with every unit it starts running and none failed', async () => {
+    const state = await lxc.exec(manager.name, ['systemctl', 'is-system-running', '--wait']);
+    const failed = await lxc.exec(manager.name, ['systemctl', 'list-units', '--failed', '--no-legend', '--plain']);
+    expect(failed.stdout.trim()).toBe('');
+    expect(state.stdout.trim()).toBe('running');
+  });
+
   it("sets the node's hostname to its name, not the image builder's", async () => {
     const result = await lxc.exec(manager.name, ['hostname']);
 

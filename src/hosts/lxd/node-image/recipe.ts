@@ -13,7 +13,7 @@ export interface NodeImageRecipe {
 }
 
 /** Bump when rootfs customisation or packing changes in a way the recipe fields do not show. */
-export const RECIPE_REVISION = 3;
+export const RECIPE_REVISION = 4;
 
 export const DEFAULT_IMAGE_ALIAS = 'marina-node/bookworm';
 
