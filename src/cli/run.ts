@@ -36,9 +36,10 @@ export interface RunOptions {
 
 /**
  * RSA keys kept made ahead: a 10-node bay takes 13 (its CA, marina's client, one per node, the
- * tenant's bundle), which then cost no time on its way to Ready.
+ * tenant's bundle), which then cost no time on its way to Ready. Room for a few bays made one after
+ * the other: the pool makes keys again only once none was taken for a few seconds.
  */
-const WARM_RSA_KEYS = 16;
+const WARM_RSA_KEYS = 32;
 
 /** `marina run`: the operator. Runs until SIGTERM or SIGINT, then drains and releases its lease. */
 export async function runOperator(opts: RunOptions): Promise<void> {

@@ -30,23 +30,28 @@ async function freshRsaKeyPair(): Promise<KeyPairPem> {
 /**
  * RSA keys made ahead of need. A new bay needs one key for its CA, one for marina's client, one per
  * node and one for the tenant's bundle, each 50-200 ms of a core on a small machine, all on the way to
- * Ready. A long-running process (`marina run`) keeps a few ready, made one at a time while it is idle;
- * each key is handed out once and kept only in memory until then. Short commands never warm it: they
- * generate what they need and exit.
+ * Ready. A long-running process (`marina run`) keeps a few ready, made one at a time once nobody has
+ * taken one for a quiet spell: a bay on its way to Ready keeps the cores busy, and making its
+ * replacements then would slow it down by as much as the pool saved it. Each key is handed out once
+ * and kept only in memory until then. Short commands never warm it: they generate what they need and
+ * exit.
  */
 class RsaKeyPool {
   private readonly ready: KeyPairPem[] = [];
   private target = 0;
+  private quietMs = DEFAULT_REFILL_QUIET_MS;
   private refilling = false;
+  private quiet: NodeJS.Timeout | undefined;
 
-  warm(size: number): void {
+  warm(size: number, quietMs = DEFAULT_REFILL_QUIET_MS): void {
     this.target = size;
+    this.quietMs = quietMs;
     this.refill();
   }
 
   async take(): Promise<KeyPairPem> {
     const key = this.ready.shift();
-    this.refill();
+    this.refillWhenQuiet();
     return key ?? freshRsaKeyPair();
   }
 
@@ -55,8 +60,18 @@ class RsaKeyPool {
     return this.ready.length;
   }
 
+  private refillWhenQuiet(): void {
+    clearTimeout(this.quiet);
+    if (this.target === 0) return;
+    this.quiet = setTimeout(() => {
+      this.quiet = undefined;
+      this.refill();
+    }, this.quietMs);
+    this.quiet.unref();
+  }
+
   private refill(): void {
-    if (this.refilling || this.ready.length >= this.target) return;
+    if (this.refilling || this.quiet !== undefined || this.ready.length >= this.target) return;
     this.refilling = true;
     freshRsaKeyPair().then(
       (key) => {
@@ -72,6 +87,9 @@ class RsaKeyPool {
   }
 }
 
+/** How long after the last key was taken the pool starts making keys again. */
+const DEFAULT_REFILL_QUIET_MS = 5_000;
+
 const pool = new RsaKeyPool();
 
 /** An RSA key pair never handed out before: from the warm pool when it has one, else made now. */
@@ -79,9 +97,12 @@ export function generateRsaKeyPair(): Promise<KeyPairPem> {
   return pool.take();
 }
 
-/** Keeps `size` keys made ahead (`marina run`); 0 stops making more. */
-export function warmRsaKeys(size: number): void {
-  pool.warm(size);
+/**
+ * Keeps `size` keys made ahead (`marina run`), made again once no key was taken for `quietMs`; 0
+ * stops making more.
+ */
+export function warmRsaKeys(size: number, quietMs?: number): void {
+  pool.warm(size, quietMs);
 }
 
 /** Keys waiting in the pool (for metrics and tests). */

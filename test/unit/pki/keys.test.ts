@@ -20,7 +20,7 @@ describe('RSA keys made ahead', () => {
   });
 
   it('a warm pool fills up to its size, hands each key out once, and refills', async () => {
-    warmRsaKeys(3);
+    warmRsaKeys(3, 50);
     await until(() => warmRsaKeyCount() === 3);
     const keys = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair(), generateRsaKeyPair(), generateRsaKeyPair()]);
     expect(new Set(keys.map((k) => k.privateKeyPem)).size).toBe(4);
@@ -30,4 +30,16 @@ describe('RSA keys made ahead', () => {
     }
     await until(() => warmRsaKeyCount() === 3);
   });
+
+  it('makes no key while keys are being taken, and refills once nobody took one for a quiet spell', async () => {
+    warmRsaKeys(2, 1_000);
+    await until(() => warmRsaKeyCount() >= 2);
+    while (warmRsaKeyCount() > 0) await generateRsaKeyPair();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(warmRsaKeyCount()).toBe(0);
+    await generateRsaKeyPair(); // a fresh key; the quiet spell starts again
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(warmRsaKeyCount()).toBe(0);
+    await until(() => warmRsaKeyCount() === 2);
+  }, 30_000);
 });
