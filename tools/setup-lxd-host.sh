@@ -44,7 +44,10 @@ SOCKET="$LXD_DIR/unix.socket"
 LXCFS_DIR=/var/lib/lxcfs
 # Everything a node host needs: the daemon and its client, LXC, lxcfs, the tools the node image build
 # uses (debootstrap, squashfs), btrfs for the storage pool, and openssl to print the certificate pin.
-PACKAGES=(lxd lxd-client lxc lxcfs debootstrap btrfs-progs squashfs-tools openssl)
+# nftables: with `nft` present when it starts, the daemon writes a bay's walls as one nftables table
+# instead of running iptables and ebtables a score of times per node (and the walls e2e test empties
+# that table to play a reboot).
+PACKAGES=(lxd lxd-client lxc lxcfs debootstrap btrfs-progs squashfs-tools openssl nftables)
 
 log() { echo "setup-lxd-host: $*" >&2; }
 # shellcheck source=tools/btrfs-quotas.sh
