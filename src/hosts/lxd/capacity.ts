@@ -16,7 +16,7 @@ export async function hostCapacity(client: LxdClient, storagePool: string, insta
   const call: CallContext = { operation: 'capacity' };
   const [resources, instances, pool] = await Promise.all([
     client.get<LxdResources>('/1.0/resources', call),
-    client.get<LxdInstance[]>(`/1.0/instances?recursion=${instanceRecursion}`, call),
+    listInstances(client, instanceRecursion, call),
     poolResources(client, storagePool, call),
   ]);
   return {
@@ -29,6 +29,26 @@ export async function hostCapacity(client: LxdClient, storagePool: string, insta
     ),
     instances,
   };
+}
+
+/** Every instance on the host, each with its configuration (and its state at recursion 2). */
+export async function listInstances(client: LxdClient, recursion: 1 | 2, call: CallContext): Promise<LxdInstance[]> {
+  return configuredInstances(await client.get<RawListedInstance[]>(`/1.0/instances?recursion=${recursion}`, call));
+}
+
+/** An entry of a listing as the daemon sends it: one taken mid-deletion has no config or devices. */
+interface RawListedInstance extends Omit<LxdInstance, 'config' | 'devices'> {
+  readonly config: LxdInstance['config'] | null;
+  readonly devices: LxdInstance['devices'] | null;
+}
+
+/**
+ * The listed instances that have a configuration. One listed mid-deletion comes with `config: null`;
+ * it is gone a moment later, and counting it would fail the whole observation of the host (and with it
+ * the host's probe, leaving every bay unschedulable there until the next one).
+ */
+export function configuredInstances(listed: readonly RawListedInstance[]): LxdInstance[] {
+  return listed.filter((instance): instance is LxdInstance => instance.config != null && instance.devices != null);
 }
 
 async function poolResources(

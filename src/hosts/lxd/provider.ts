@@ -24,7 +24,7 @@ import type {
 } from '../types.js';
 import { validateNodeSpec } from '../validate.js';
 import type { InstanceStatePut, LxdInstance, LxdInstanceState, LxdNetwork } from './api-types.js';
-import { hostCapacity } from './capacity.js';
+import { hostCapacity, listInstances } from './capacity.js';
 import { LxdBayNetworks } from './bay-networks.js';
 import type { CallContext, LxdClient } from './client.js';
 import { isConflict, isNotFound } from './envelope.js';
@@ -158,7 +158,7 @@ export class LxdHostProvider implements HostProvider {
     const call: CallContext = { operation: 'list-nodes' };
     await this.client.requireTrusted(call);
     // recursion=2 embeds each instance's state (addresses) in one round trip.
-    const instances = await this.client.get<LxdInstance[]>('/1.0/instances?recursion=2', call);
+    const instances = await listInstances(this.client, 2, call);
     return instances
       .filter((instance) => !isReleased(instance.config) && matchesSelector(ownershipFromConfig(instance.config), selector))
       .map((instance) => nodeInfoFromInstance(this.name, instance, instance.state))
