@@ -62,6 +62,7 @@ class RsaKeyPool {
 
   private refillWhenQuiet(): void {
     clearTimeout(this.quiet);
+    this.quiet = undefined;
     if (this.target === 0) return;
     this.quiet = setTimeout(() => {
       this.quiet = undefined;

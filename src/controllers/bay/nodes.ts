@@ -1,6 +1,7 @@
 import type { Bay, BayNodeStatus } from '../../api/types.generated.js';
 import { parseBytes } from '../../api/quantity.js';
 import {
+  HostTimeoutError,
   isNodeGone,
   waitForNodeAddress,
   type HostProvider,
@@ -185,11 +186,18 @@ export async function bringUpNode(
       const tls = seeded;
       seededBoot = await stage('dockerd', () => awaitSeededDockerd(deps, pki, tls), (boot) => boot.answered);
     }
-    // After a seeded node did not answer in time, one look tells whether it has an address at all.
-    const waiting = { timeoutMs: seededBoot ? 0 : deps.timeouts.addressMs, node: ensured.node };
-    node = seededBoot?.answered
-      ? { ...ensured.node, status: 'running', ipv4Address: seededBoot.address }
-      : await stage('address', () => waitForNodeAddress(target.provider, target.name, waiting), () => booting);
+    const boot = seededBoot;
+    const known = ensured.node;
+    node = boot?.answered
+      ? { ...known, status: 'running', ipv4Address: boot.address }
+      : await stage(
+          'address',
+          () =>
+            boot
+              ? addressAfterSilence(target.provider, target.name, known, boot.failure, deps.timeouts.dockerMs)
+              : waitForNodeAddress(target.provider, target.name, { timeoutMs: deps.timeouts.addressMs, node: known }),
+          () => booting,
+        );
   } catch (err) {
     // Gone since the host was last observed: the next reconcile's plan finds it lost and replaces it.
     if (isNodeGone(err)) deps.inventory.dropNode(target.inventoryKey, target.name);
@@ -330,6 +338,26 @@ async function awaitSeededDockerd(deps: BayControllerDeps, pki: BayPki, seeded: 
     return { ...seeded, answered: true };
   } catch (failure) {
     return { ...seeded, answered: false, failure };
+  }
+}
+
+/**
+ * After a seeded node's dockerd stayed silent until its deadline, one look at the node: its address if
+ * it has one, else a timeout that says how long the node was given and why it was asked.
+ */
+async function addressAfterSilence(
+  provider: HostProvider,
+  name: string,
+  node: NodeInfo,
+  silence: unknown,
+  waitedMs: number,
+): Promise<NodeInfo & { ipv4Address: string }> {
+  try {
+    return await waitForNodeAddress(provider, name, { timeoutMs: 0, node });
+  } catch (error) {
+    if (!(error instanceof HostTimeoutError)) throw error;
+    const context = { host: error.host, operation: error.operation, instance: name };
+    throw new HostTimeoutError(context, waitedMs, { cause: silence });
   }
 }
 

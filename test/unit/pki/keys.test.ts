@@ -42,4 +42,13 @@ describe('RSA keys made ahead', () => {
     expect(warmRsaKeyCount()).toBe(0);
     await until(() => warmRsaKeyCount() === 2);
   }, 30_000);
+
+  it('a pool stopped while it waited for a quiet spell, and warmed again, fills up', async () => {
+    warmRsaKeys(1, 60_000);
+    await generateRsaKeyPair(); // the quiet spell starts
+    warmRsaKeys(0);
+    await generateRsaKeyPair(); // taken from a stopped pool: nothing is to be made again
+    warmRsaKeys(2, 50);
+    await until(() => warmRsaKeyCount() >= 2);
+  }, 30_000);
 });
