@@ -37,6 +37,8 @@ async function incusDaemonPid(): Promise<number> {
   throw new Error('no incusd daemon process found');
 }
 
+const OVERLAY_CONVERGENCE_MS = 60_000;
+
 /** A page from every task of the service, fetched over the overlay from a container on the manager. */
 async function pagesOverOverlay(docker: DockerCli, network: string, service: string): Promise<string[]> {
   const ps = await docker(['service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.ID}}']);
@@ -52,9 +54,21 @@ async function pagesOverOverlay(docker: DockerCli, network: string, service: str
   );
   // (No wget -T: busybox 1.35's wget crashes with it; `timeout` bounds each fetch instead.)
   const script = addresses.map((a) => `timeout 5 wget -qO- http://${a}:8080/`).join(' && ');
-  const fetched = await docker(['run', '--rm', '--network', network, WORKLOAD_IMAGE, 'sh', '-c', script]);
-  if (fetched.code !== 0) throw new Error(`fetching over ${network} failed: ${fetched.stderr}`);
-  return fetched.stdout.trim().split('\n');
+  // A task runs before every node has learnt by gossip where the others' tasks are: a fetch right
+  // after may find no route yet, so it is tried again for a while, and how long it took is shown.
+  const started = Date.now();
+  const pages = await waitFor(
+    `a page from each task of ${service} over ${network}`,
+    async () => {
+      const fetched = await docker(['run', '--rm', '--network', network, WORKLOAD_IMAGE, 'sh', '-c', script]);
+      if (fetched.code !== 0) throw new Error(`fetching over ${network} failed: ${fetched.stderr}`);
+      return fetched.stdout.trim().split('\n');
+    },
+    OVERLAY_CONVERGENCE_MS,
+    1_000,
+  );
+  console.info(`pages over ${network} from ${addresses.length} tasks after ${Date.now() - started} ms`);
+  return pages;
 }
 
 /**
