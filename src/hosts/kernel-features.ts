@@ -22,3 +22,9 @@ export const KERNEL_FEATURE_PROBE: readonly string[] = [
     'true',
   ].join('; '),
 ];
+
+/** The features KERNEL_FEATURE_PROBE's output names, one a line. */
+export function parseKernelFeatures(stdout: string): KernelFeature[] {
+  const lines = new Set(stdout.split('\n').map((line) => line.trim()));
+  return KERNEL_FEATURES.filter((feature) => lines.has(feature));
+}

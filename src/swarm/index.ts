@@ -45,6 +45,6 @@ export type { DockerdFile, DockerdTlsMaterial } from './dockerd-files.js';
 export { readServedCertificate } from './served-certificate.js';
 export type { ServedCertificateRequest } from './served-certificate.js';
 export { bindNode, pushDockerdFiles, restartDockerd, applyDockerdTls } from './node-setup.js';
-export { ensureEncryptedOverlay, ENCRYPTED_OVERLAY } from './networks.js';
+export { ensureEncryptedOverlay, ENCRYPTED_OVERLAY, removeIngressNetwork } from './networks.js';
 export type { NodeAccess, NodeHost, NodeExecResult } from './node-setup.js';
 export type * from './api-types.js';

@@ -12,7 +12,10 @@ export const ENCRYPTED_OVERLAY = 'marina-encrypted';
 const MANAGED_LABEL = 'marina.dev/managed-by';
 
 interface NetworkSummary {
+  readonly Id?: string;
   readonly Name: string;
+  /** The swarm's routing-mesh network (`ingress` unless renamed). */
+  readonly Ingress?: boolean;
   readonly Driver?: string;
   readonly Options?: Record<string, string> | null;
   readonly Labels?: Record<string, string> | null;
@@ -46,4 +49,19 @@ export async function ensureEncryptedOverlay(manager: DockerClient): Promise<str
     }),
   );
   return ENCRYPTED_OVERLAY;
+}
+
+/**
+ * Removes the swarm's ingress network, the routing mesh's: for a swarm whose founding node's kernel has
+ * no IPVS, where the mesh cannot work. Docker then refuses a port published in ingress mode, saying
+ * "service needs ingress network, but no ingress network is present", instead of accepting one nothing
+ * can reach; and no node builds the mesh's sandbox as it joins. Returns whether there was one.
+ */
+export async function removeIngressNetwork(manager: DockerClient): Promise<boolean> {
+  const context = { operation: 'remove-ingress-network' };
+  const listed = (await callDocker(manager, context, (docker) => docker.listNetworks())) as NetworkSummary[];
+  const ingress = listed.find((n) => n.Ingress === true);
+  if (!ingress) return false;
+  await callDocker(manager, context, (docker) => docker.getNetwork(ingress.Id ?? ingress.Name).remove());
+  return true;
 }

@@ -2,6 +2,7 @@ import type { HostStatus } from '../../api/types.generated.js';
 import {
   KERNEL_FEATURE_PROBE,
   KERNEL_FEATURES,
+  parseKernelFeatures,
   type HostEnvironment,
   type HostProvider,
   type KernelFeature,
@@ -11,7 +12,8 @@ import {
 /** What goes missing without each kernel feature swarm bays rely on. */
 const WITHOUT: Record<KernelFeature, string> = {
   ip_vs:
-    'no ip_vs: the swarm routing mesh (service VIPs, ports published on every node) does not work; publish with mode=host',
+    'no ip_vs: the swarm routing mesh (service VIPs, ports published on every node) does not work; bays founded ' +
+    'here have no ingress network (a port published in ingress mode is refused); publish with mode=host',
   br_netfilter: 'no br_netfilter: swarm cannot filter traffic between containers on a bridge',
   overlay: 'no overlay filesystem: dockerd in the nodes falls back to a slow storage driver',
   vxlan: 'no vxlan: overlay networks between nodes do not work',
@@ -68,10 +70,7 @@ export class KernelModuleSightings {
     try {
       const result = await provider.exec(node.name, KERNEL_FEATURE_PROBE, { timeoutMs: 10_000 });
       if (result.exitCode !== 0) return known?.present;
-      const present = result.stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
+      const present = parseKernelFeatures(result.stdout);
       this.seen.set(key, { kernel, at: this.now(), present });
       return present;
     } catch {

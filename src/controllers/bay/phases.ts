@@ -57,6 +57,7 @@ import { REASONS } from './reasons.js';
 import { recordLoss } from './status.js';
 import { ensureSwarm, type LiveNode } from './swarm.js';
 import { swarmFormation } from './swarm-formation.js';
+import { routingMeshProbe } from './routing-mesh.js';
 import { creationTurns, type CreationTurn } from './creation-order.js';
 import { describeDrift } from '../../hosts/index.js';
 
@@ -220,6 +221,7 @@ const nodesPhase: BayPhase = {
       hasSwarm: endpointAddressOf(scope.bay) !== undefined || scope.nodes.some((n) => n.recorded?.state === 'Ready'),
       leaving: (n) => n.leaving === true || isRetiring(scope, nameOf(scope.bay, n.index, n)),
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
+      routingMesh: routingMeshProbe(hostProviderOfNode(scope)),
       onFailure: (node, err) => ctx.log.debug({ node, err }, 'early swarm step failed; the swarm phase tries again'),
     });
     if (formation) scope.formation = formation;
@@ -232,6 +234,15 @@ const nodesPhase: BayPhase = {
     );
   },
 };
+
+/** The provider of the host a node of the bay is placed on, by the node's name. */
+function hostProviderOfNode(scope: BayScope): (node: string) => HostProvider | undefined {
+  return (name) => {
+    const n = scope.nodes.find((planned) => nameOf(scope.bay, planned.index, planned) === name);
+    if (!n?.aggregate || !n.host) return undefined;
+    return scope.discovery?.hosts.get(hostKey(n.aggregate, n.host))?.provider;
+  };
+}
 
 /** The address the bay's endpoint names (`tcp://10.0.0.5:2376` → `10.0.0.5`), once it has one. */
 function endpointAddressOf(bay: Bay): string | undefined {
@@ -255,6 +266,7 @@ const swarmPhase: BayPhase = {
       settled,
       ...(anchorAddress ? { anchorAddress } : {}),
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
+      routingMesh: routingMeshProbe(hostProviderOfNode(scope)),
     });
     // What the nodes phase already did counts as done this time (its Events, the SwarmInitialised one).
     const early = scope.formation;

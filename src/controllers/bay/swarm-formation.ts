@@ -1,6 +1,6 @@
-import { initSwarm, joinSwarm, joinTokens, type JoinTokens } from '../../swarm/index.js';
+import { joinSwarm, joinTokens, type JoinTokens } from '../../swarm/index.js';
 import type { NodeOutcome } from './nodes.js';
-import type { ConnectNode } from './swarm.js';
+import { foundSwarm, type ConnectNode, type RoutingMeshProbe } from './swarm.js';
 import type { PlannedNode } from './plan.js';
 
 /**
@@ -29,6 +29,8 @@ export interface FormationPlan {
   /** Whether a node is on its way out (never joined again). */
   readonly leaving: (node: PlannedNode) => boolean;
   readonly onJoined?: (seconds: number) => void;
+  /** Whether the founding manager's kernel carries the routing mesh. */
+  readonly routingMesh?: RoutingMeshProbe;
   /** Where a failure is told (the swarm phase will try again). */
   readonly onFailure: (node: string, err: unknown) => void;
 }
@@ -46,7 +48,7 @@ export function swarmFormation(plan: FormationPlan): SwarmFormation | undefined 
 
   const found = async (name: string, address: string): Promise<void> => {
     try {
-      initialised = (await initSwarm(plan.connect(address), address)).changed;
+      initialised = await foundSwarm(plan.connect, { name, address }, plan.routingMesh);
       anchorFound(address);
     } catch (err) {
       anchorFound(undefined);

@@ -117,6 +117,8 @@ const ROUTES: readonly Route[] = [
   route('GET /services', (ctx) => listServices(manager(ctx), filtersOf(ctx))),
   route('GET /services/{id}', (ctx, id) => serviceJson(findService(manager(ctx), id))),
   route('DELETE /services/{id}', (ctx, id) => (removeService(manager(ctx), id), EMPTY)),
+  route('GET /networks', (ctx) => swarmNetworks(manager(ctx))),
+  route('DELETE /networks/{id}', (ctx, id) => (removeSwarmNetwork(manager(ctx), id), EMPTY)),
 ];
 
 export interface RoutedRequest {
@@ -193,6 +195,22 @@ function infoOf(ctx: RouteContext): Record<string, unknown> {
     Swarm: world.swarms.localInfo(instance),
   };
 }
+
+/** The swarm's networks as a manager lists them: the ingress network while there is one. */
+function swarmNetworks(cluster: SwarmCluster): Record<string, unknown>[] {
+  if (!cluster.data.ingress) return [];
+  return [{ Name: INGRESS, Id: INGRESS_ID, Driver: 'overlay', Scope: 'swarm', Ingress: true }];
+}
+
+function removeSwarmNetwork(cluster: SwarmCluster, id: string): void {
+  if (!cluster.data.ingress || (id !== INGRESS && id !== INGRESS_ID)) {
+    throw new DockerApiError(404, `network ${id} not found`);
+  }
+  cluster.data.ingress = false;
+}
+
+const INGRESS = 'ingress';
+const INGRESS_ID = 'ingress0000000000000000000';
 
 function swarmInit(ctx: RouteContext): string {
   return ctx.world.swarms.init(ctx.instance, bodyOf<SwarmInitBody>(ctx));

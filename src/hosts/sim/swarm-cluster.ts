@@ -80,6 +80,8 @@ export interface ClusterData {
   nodes: NodeRecord[];
   services: ServiceRecord[];
   tasks: TaskRecord[];
+  /** The routing mesh's network, made by init as Docker does; `DELETE /networks/ingress` removes it. */
+  ingress: boolean;
 }
 
 const DEMOTE_LAST = 'rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm';

@@ -112,6 +112,7 @@ export class Swarms {
       nodes: [],
       services: [],
       tasks: [],
+      ingress: true,
     };
     const cluster = new SwarmCluster(data, this.env);
     this.clusters.set(id, cluster);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +86,23 @@ describe('a bay on a real LXD host, driven through kubectl and the docker CLI', 
       const fetched = await docker(['run', '--rm', '--network', 'appnet', WORKLOAD_IMAGE, 'sh', '-c', addresses.map((a) => `wget -qO- http://${a}:8080/`).join(' && ')]);
       expect(fetched.stderr).toBe('');
       expect(new Set(fetched.stdout.trim().split('\n')).size).toBe(3);
+    });
+
+    it('has a routing mesh only with IPVS in the kernel: else ingress-mode ports are refused, saying why', async () => {
+      const ipvs = existsSync('/proc/net/ip_vs') || existsSync('/sys/module/ip_vs');
+      const networks = await docker(['network', 'ls', '--filter', 'driver=overlay', '--format', '{{.Name}}']);
+      expect(networks.stdout.trim().split('\n').includes('ingress')).toBe(ipvs);
+      const published = await docker([
+        'service', 'create', '--detach', '--no-resolve-image', '--name', 'meshed', '--publish', '18090:8080',
+        WORKLOAD_IMAGE, 'sleep', '600',
+      ]);
+      if (ipvs) {
+        expect(published.code).toBe(0);
+        await docker(['service', 'rm', 'meshed']);
+      } else {
+        expect(published.code).not.toBe(0);
+        expect(published.stderr).toContain('service needs ingress network, but no ingress network is present');
+      }
     });
 
     it('refuses in the TLS handshake a client without a certificate, and one with another bay’s', async () => {

@@ -1,5 +1,6 @@
 import { OPERATOR_NAMESPACE } from '../../support/kubectl.js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { Bay } from '../../../src/api/types.generated.js';
 import { SECRET, type SecretObject } from '../../../src/controllers/kinds.js';
 import { nodeName } from '../../../src/controllers/bay/names.js';
 import { SimOperator } from '../../support/bays/sim-operator.js';
@@ -167,6 +168,23 @@ describe('a node gone behind marina’s back', () => {
     expect(bay.status!.nodes!.map((n) => n.index)).toEqual([0, 2]);
     expect(s.nodesOf(bay).map((n) => n.name)).not.toContain(victim.name);
     expect(s.nodesOf(bay)).toHaveLength(2);
+  });
+});
+
+describe('the routing mesh', () => {
+  const ingressOf = (s: SimOperator, bay: Bay): boolean | undefined =>
+    s.world.swarms.clusterOf(s.nodesOf(bay)[0]!)?.data.ingress;
+
+  it('a bay founded on a kernel without IPVS has no ingress network: no node builds a useless mesh', async () => {
+    const s = await start({ world: { defaultHost: { missingModules: ['ip_vs'] } }, kernelModules: [] });
+    await s.applyBay('meshless', { nodes: 3 });
+    expect(ingressOf(s, await s.waitReady('meshless'))).toBe(false);
+  });
+
+  it('a bay founded on a kernel with IPVS keeps the ingress network Docker makes', async () => {
+    const s = await start();
+    await s.applyBay('meshed', { nodes: 3 });
+    expect(ingressOf(s, await s.waitReady('meshed'))).toBe(true);
   });
 });
 
