@@ -47,7 +47,9 @@ export async function execInInstance(
 /**
  * LXD sometimes fails to attach a command to a container that is still booting ("Failed to retrieve
  * PID of executing child process", seen here within the first second after start; canonical/lxd#12084
- * and earlier reports). The attach failed before the command ran, so it is submitted again.
+ * and earlier reports). It is submitted again. The command may have run all the same (seen in a test:
+ * an `ip address add` whose second run found the address assigned), so only commands that may run twice
+ * come here: marina's are probes, reads and a restart of dockerd.
  */
 const ATTACH_RETRIES = 3;
 const ATTACH_FAILURE = /Failed to retrieve PID of executing child process/;

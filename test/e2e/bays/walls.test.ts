@@ -61,7 +61,7 @@ beforeAll(async () => {
   await env.applyBay('web', { nodes: 2 });
   await mustKubectl(kubectl, ['apply', '-f', '-'], { input: bayYaml('web', NS_Y, { nodes: 2 }) });
   await env.waitReady('web');
-  await mustKubectl(kubectl, ['wait', '-n', NS_Y, '--for=condition=Ready', '--timeout=300s', 'bay/web']);
+  await env.waitReady('web', NS_Y);
   x = await nodesOf(NS_X, 'web');
   y = await nodesOf(NS_Y, 'web');
 });
@@ -137,12 +137,13 @@ describe('walls between bays (isolated network mode)', () => {
     const octets = node.address.split('.').map(Number);
     // An unused address in the bay's own subnet: only the filter, not a wall, stands in the way.
     const spoofed = [...octets.slice(0, 3), octets[3]! + 40].join('.');
-    await env.lxc.mustExec(node.name, ['ip', 'address', 'add', `${spoofed}/32`, 'dev', 'eth0']);
+    // replace and flush rather than add and del: an exec LXD retries may have run once already.
+    await env.lxc.mustExec(node.name, ['ip', 'address', 'replace', `${spoofed}/32`, 'dev', 'eth0']);
     try {
       expect(await connects(node, peer.address, 2377, node.address)).toBe(true);
       expect(await connects(node, peer.address, 2377, spoofed)).toBe(false);
     } finally {
-      await env.lxc.mustExec(node.name, ['ip', 'address', 'del', `${spoofed}/32`, 'dev', 'eth0']);
+      await env.lxc.mustExec(node.name, ['ip', 'address', 'flush', 'dev', 'eth0', 'to', `${spoofed}/32`]);
     }
   });
 

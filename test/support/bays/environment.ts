@@ -39,8 +39,11 @@ export interface BayTestEnvironment {
   /** Set in beforeAll for `hosts: 'fleet'`. */
   fleet?: FleetHosts;
   applyBay(name: string, spec: BaySpecInput): Promise<void>;
-  /** kubectl wait for Ready; on failure the error carries the bay's status and the operator's last log lines. */
-  waitReady(name: string): Promise<BayView>;
+  /**
+   * kubectl wait for Ready (in the test's namespace unless another is named); on failure the error
+   * carries the bay's status and the operator's last log lines.
+   */
+  waitReady(name: string, inNamespace?: string): Promise<BayView>;
 }
 
 /**
@@ -88,13 +91,13 @@ export function useBayTestEnvironment(prefix: string, options: BayTestOptions = 
     async applyBay(name: string, spec: BaySpecInput) {
       await mustKubectl(kubectl, ['apply', '-f', '-'], { input: bayYaml(name, namespace, spec) });
     },
-    async waitReady(name: string) {
-      const waited = await kubectl(['wait', '-n', namespace, '--for=condition=Ready', '--timeout=300s', `bay/${name}`]);
+    async waitReady(name: string, inNamespace = namespace) {
+      const waited = await kubectl(['wait', '-n', inNamespace, '--for=condition=Ready', '--timeout=300s', `bay/${name}`]);
       if (waited.code !== 0) {
-        const status = JSON.stringify((await getBay(kubectl, namespace, name)).status, null, 1);
+        const status = JSON.stringify((await getBay(kubectl, inNamespace, name)).status, null, 1);
         throw new Error(`bay ${name} not Ready: ${waited.stderr}\n${status}\n${env.operator.logTail()}`);
       }
-      return getBay(kubectl, namespace, name);
+      return getBay(kubectl, inNamespace, name);
     },
   } as BayTestEnvironment;
   const trustedByFleet: TrustedClient[] = [];

@@ -108,7 +108,8 @@ export class LxcCli {
   /**
    * `lxc exec`, the command's exit code and output as they are. LXD 5.0 now and then fails to attach
    * the command ("Failed to retrieve PID of executing child process", canonical/lxd#12084), also on a
-   * node that has run for a while when the host is busy; the command never ran, so it is run again.
+   * node that has run for a while when the host is busy, and it is run again. It may have run all the
+   * same: give only commands that may run twice (`ip address replace`, not `add`).
    */
   async exec(name: string, command: readonly string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
     for (let attempt = 1; ; attempt++) {
