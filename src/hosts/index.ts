@@ -11,7 +11,7 @@ export type { HostEndpoint } from './endpoint.js';
 export { certificateFingerprint, normalizeFingerprint } from './fingerprint.js';
 export { OWNERSHIP_KEYS, matchesSelector } from './ownership.js';
 export { waitForNodeAddress } from './wait.js';
-export { KERNEL_FEATURES, KERNEL_FEATURE_PROBE, parseKernelFeatures } from './kernel-features.js';
+export { KERNEL_FEATURES, KERNEL_FEATURE_PROBE, probeKernelFeatures } from './kernel-features.js';
 export type { KernelFeature } from './kernel-features.js';
 export { nodeDrift, describeDrift } from './drift.js';
 export { bayBridgeName, nodeAddress, walledRanges } from './bay-network.js';

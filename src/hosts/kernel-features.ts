@@ -1,3 +1,5 @@
+import type { HostProvider } from './provider.js';
+
 /** The kernel features swarm bays rely on. */
 export const KERNEL_FEATURES = ['ip_vs', 'br_netfilter', 'overlay', 'vxlan', 'esp4'] as const;
 
@@ -23,8 +25,26 @@ export const KERNEL_FEATURE_PROBE: readonly string[] = [
   ].join('; '),
 ];
 
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * The kernel features a running node sees (KERNEL_FEATURE_PROBE run in it through its host);
+ * undefined when the node could not be asked.
+ */
+export async function probeKernelFeatures(
+  provider: HostProvider,
+  node: string,
+): Promise<KernelFeature[] | undefined> {
+  try {
+    const probed = await provider.exec(node, KERNEL_FEATURE_PROBE, { timeoutMs: PROBE_TIMEOUT_MS });
+    return probed.exitCode === 0 ? parseKernelFeatures(probed.stdout) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The features KERNEL_FEATURE_PROBE's output names, one a line. */
-export function parseKernelFeatures(stdout: string): KernelFeature[] {
+function parseKernelFeatures(stdout: string): KernelFeature[] {
   const lines = new Set(stdout.split('\n').map((line) => line.trim()));
   return KERNEL_FEATURES.filter((feature) => lines.has(feature));
 }

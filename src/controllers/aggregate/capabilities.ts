@@ -1,8 +1,7 @@
 import type { HostStatus } from '../../api/types.generated.js';
 import {
-  KERNEL_FEATURE_PROBE,
   KERNEL_FEATURES,
-  parseKernelFeatures,
+  probeKernelFeatures,
   type HostEnvironment,
   type HostProvider,
   type KernelFeature,
@@ -67,14 +66,9 @@ export class KernelModuleSightings {
     if (known && known.kernel === kernel && this.now() - known.at < SIGHTING_MAX_AGE_MS) return known.present;
     const node = [...nodes].find((n) => n.status === 'running');
     if (!node) return known?.kernel === kernel ? known?.present : undefined;
-    try {
-      const result = await provider.exec(node.name, KERNEL_FEATURE_PROBE, { timeoutMs: 10_000 });
-      if (result.exitCode !== 0) return known?.present;
-      const present = parseKernelFeatures(result.stdout);
-      this.seen.set(key, { kernel, at: this.now(), present });
-      return present;
-    } catch {
-      return known?.present;
-    }
+    const present = await probeKernelFeatures(provider, node.name);
+    if (!present) return known?.present;
+    this.seen.set(key, { kernel, at: this.now(), present });
+    return present;
   }
 }

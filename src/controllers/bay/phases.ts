@@ -55,7 +55,7 @@ import { planNodes, type NodePlan, type PlannedNode } from './plan.js';
 import type { BayScope } from './scope.js';
 import { REASONS } from './reasons.js';
 import { recordLoss } from './status.js';
-import { ensureSwarm, type LiveNode } from './swarm.js';
+import { ensureSwarm, type LiveNode, type RoutingMeshProbe } from './swarm.js';
 import { swarmFormation } from './swarm-formation.js';
 import { routingMeshProbe } from './routing-mesh.js';
 import { creationTurns, type CreationTurn } from './creation-order.js';
@@ -221,7 +221,7 @@ const nodesPhase: BayPhase = {
       hasSwarm: endpointAddressOf(scope.bay) !== undefined || scope.nodes.some((n) => n.recorded?.state === 'Ready'),
       leaving: (n) => n.leaving === true || isRetiring(scope, nameOf(scope.bay, n.index, n)),
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
-      routingMesh: routingMeshProbe(hostProviderOfNode(scope)),
+      routingMesh: routingMeshOf(scope),
       onFailure: (node, err) => ctx.log.debug({ node, err }, 'early swarm step failed; the swarm phase tries again'),
     });
     if (formation) scope.formation = formation;
@@ -235,13 +235,13 @@ const nodesPhase: BayPhase = {
   },
 };
 
-/** The provider of the host a node of the bay is placed on, by the node's name. */
-function hostProviderOfNode(scope: BayScope): (node: string) => HostProvider | undefined {
-  return (name) => {
+/** Whether a node's kernel carries the routing mesh, asked through the host the node is placed on. */
+function routingMeshOf(scope: BayScope): RoutingMeshProbe {
+  return routingMeshProbe((name) => {
     const n = scope.nodes.find((planned) => nameOf(scope.bay, planned.index, planned) === name);
     if (!n?.aggregate || !n.host) return undefined;
     return scope.discovery?.hosts.get(hostKey(n.aggregate, n.host))?.provider;
-  };
+  });
 }
 
 /** The address the bay's endpoint names (`tcp://10.0.0.5:2376` → `10.0.0.5`), once it has one. */
@@ -266,7 +266,7 @@ const swarmPhase: BayPhase = {
       settled,
       ...(anchorAddress ? { anchorAddress } : {}),
       onJoined: (seconds) => deps.metrics?.provisioned('swarm_join', seconds),
-      routingMesh: routingMeshProbe(hostProviderOfNode(scope)),
+      routingMesh: routingMeshOf(scope),
     });
     // What the nodes phase already did counts as done this time (its Events, the SwarmInitialised one).
     const early = scope.formation;
